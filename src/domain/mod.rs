@@ -1,0 +1,38 @@
+//! The platform's entities and the rules that decide about them: applications,
+//! clients, users. No HTTP and no SQL here; callers pass the clock (`now`, unix seconds).
+
+pub mod apps;
+pub mod client_cache;
+pub mod clients;
+pub mod users;
+
+/// Errors of domain rules, phrased for the person who gave the input.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("the system random generator failed")]
+    Random,
+    #[error("password hashing failed: {0}")]
+    PasswordHash(String),
+}
+
+impl From<ring::error::Unspecified> for DomainError {
+    fn from(_: ring::error::Unspecified) -> Self {
+        DomainError::Random
+    }
+}
+
+/// The current time in unix seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,167 @@
+//! tessera: an OAuth 2.0 authorization server and token manager.
+//!
+//! This file wires: it turns a loaded `Config` into the shared `AppState` (database
+//! connected and migrated, keys loaded, caches made) and serves it with actix-web on
+//! a listener the caller bound. See `docs/architecture.md` for the code map.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod config;
+pub mod domain;
+pub mod oauth;
+pub mod store;
+pub mod tokens;
+mod web_context;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{web, App, HttpServer};
+use ring::rand::SystemRandom;
+
+use crate::config::{Config, Environment};
+use crate::domain::client_cache::ClientCache;
+use crate::oauth::scope::ScopeModel;
+use crate::store::{KeyRecord, Store, StoreError};
+use crate::tokens::jwt::JwtSigner;
+use crate::tokens::keys::{self, KeyError, KeyOrigin, KeySet};
+
+/// Everything a request handler may use; built once at start.
+pub struct AppState {
+    pub config: Config,
+    pub store: Store,
+    pub scopes: ScopeModel,
+    pub signer: JwtSigner,
+    pub clients: ClientCache,
+    /// The RFC 8414 metadata document, serialized.
+    pub metadata: web::Bytes,
+    /// The JWKS document, serialized.
+    pub jwks: web::Bytes,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    #[error("refusing to start in production: {0}")]
+    Production(String),
+    #[error("cannot serve: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Opens the database (migrating it), loads or (where allowed) generates the
+/// signing keys, and builds the state.
+pub async fn prepare(config: Config) -> Result<AppState, StartError> {
+    let scopes = ScopeModel::new(&config.scopes).map_err(|e| config::ConfigError::Invalid(e.to_string()))?;
+    let store = Store::connect(&config.database).await?;
+    store.migrate().await?;
+    let key_set = load_keys(&config, &store).await?;
+    let jwks = web::Bytes::copy_from_slice(key_set.jwks_json());
+    let signer = JwtSigner::new(Arc::new(key_set), config.issuer.clone(), config.tokens.audience.clone());
+    let metadata = web::Bytes::from(oauth::metadata::document(&config, &scopes).to_string());
+    let clients = ClientCache::default();
+    clients.refresh(&store).await?;
+    Ok(AppState { config, store, scopes, signer, clients, metadata, jwks })
+}
+
+async fn load_keys(config: &Config, store: &Store) -> Result<KeySet, StartError> {
+    let rng = SystemRandom::new();
+    let dir = &config.keys.dir;
+    let mut loaded = keys::load_dir(dir, &rng)?;
+    if loaded.is_empty() && config.keys.auto_generate {
+        let key = keys::generate(dir, KeyOrigin::Auto, domain::now(), &rng)?;
+        tracing::info!(kid = %key.kid, dir = %dir.display(), "generated a development signing key");
+        loaded.push(key);
+    }
+    if config.environment == Environment::Production {
+        if let Some(auto) = loaded.iter().find(|k| k.origin == KeyOrigin::Auto) {
+            return Err(StartError::Production(format!(
+                "signing key {} was generated automatically; make production keys with `tessera --env production keys generate`",
+                auto.path.display()
+            )));
+        }
+    }
+    let now = domain::now();
+    for key in &loaded {
+        store
+            .register_key(&KeyRecord {
+                kid: key.kid.clone(),
+                alg: keys::ALGORITHM.to_owned(),
+                origin: key.origin.name().to_owned(),
+                created_at: key.created_at,
+                seen_at: now,
+            })
+            .await?;
+    }
+    Ok(KeySet::new(loaded, dir)?)
+}
+
+/// A running server: its address, a handle to stop it, and the future that drives it.
+pub struct Running {
+    pub addr: std::net::SocketAddr,
+    pub server: actix_web::dev::Server,
+    pub state: Arc<AppState>,
+    poller: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until the server is stopped (by its handle or a signal).
+    pub async fn wait(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        self.poller.abort();
+        self.state.store.close().await;
+        result
+    }
+}
+
+/// Prepares the state from `config` and serves it on `listener`.
+pub async fn run(config: Config, listener: TcpListener) -> Result<Running, StartError> {
+    let state = Arc::new(prepare(config).await?);
+    serve(state, listener)
+}
+
+/// Serves a prepared state on `listener`.
+pub fn serve(state: Arc<AppState>, listener: TcpListener) -> Result<Running, StartError> {
+    let addr = listener.local_addr()?;
+    let data = web::Data::from(state.clone());
+    let workers = state.config.server.workers;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .wrap(actix_web::middleware::from_fn(web_context::request_context))
+            .configure(oauth::routes)
+    })
+    .listen(listener)?;
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    let server = server.run();
+    let poller = tokio::spawn(poll_changes(state.clone()));
+    tracing::info!(%addr, issuer = %state.config.issuer, environment = %state.config.environment,
+        database = state.store.backend(), "tessera serving");
+    Ok(Running { addr, server, state, poller })
+}
+
+/// Notices client changes made by other processes and drops the client cache.
+async fn poll_changes(state: Arc<AppState>) {
+    let period = Duration::from_millis(state.config.cache.poll_interval_ms.max(50));
+    let mut interval = tokio::time::interval(period);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        match state.clients.refresh(&state.store).await {
+            Ok(true) => tracing::debug!("client cache cleared after a change"),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot check for client changes"),
+        }
+    }
+}

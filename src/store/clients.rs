@@ -1,0 +1,101 @@
+//! OAuth clients. Every change bumps the `clients` change counter in the same
+//! transaction, so caches elsewhere notice it.
+
+use super::changes::{bump_name, ChangeCounter, BUMP};
+use super::{corrupt, on_pool, Store, StoreError};
+use crate::domain::clients::{Client, ClientType, GrantType};
+
+#[derive(sqlx::FromRow)]
+struct ClientRow {
+    id: String,
+    app_id: String,
+    name: String,
+    client_type: String,
+    secret_hash: Option<Vec<u8>>,
+    redirect_uris: String,
+    grants: String,
+    scope: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+const COLUMNS: &str =
+    "id, app_id, name, client_type, secret_hash, redirect_uris, grants, scope, created_at, updated_at";
+
+impl TryFrom<ClientRow> for Client {
+    type Error = StoreError;
+
+    fn try_from(row: ClientRow) -> Result<Self, StoreError> {
+        let client_type: ClientType = row.client_type.parse().map_err(|e| corrupt("clients", e))?;
+        let grants = row
+            .grants
+            .split(' ')
+            .filter(|g| !g.is_empty())
+            .map(|g| g.parse::<GrantType>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| corrupt("clients", e))?;
+        let redirect_uris: Vec<String> =
+            serde_json::from_str(&row.redirect_uris).map_err(|e| corrupt("clients", e))?;
+        Ok(Client {
+            id: row.id,
+            app_id: row.app_id,
+            name: row.name,
+            client_type,
+            secret_hash: row.secret_hash,
+            redirect_uris,
+            grants,
+            scope: row.scope,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+impl Store {
+    pub async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
+        let grants = client.grants.iter().map(|g| g.name()).collect::<Vec<_>>().join(" ");
+        let redirect_uris =
+            serde_json::to_string(&client.redirect_uris).map_err(|e| StoreError::Database(e.to_string()))?;
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(&format!("INSERT INTO clients ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
+                .bind(&client.id)
+                .bind(&client.app_id)
+                .bind(&client.name)
+                .bind(client.client_type.name())
+                .bind(client.secret_hash.as_deref())
+                .bind(&redirect_uris)
+                .bind(&grants)
+                .bind(&client.scope)
+                .bind(client.created_at)
+                .bind(client.updated_at)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(BUMP).bind(bump_name(ChangeCounter::Clients)).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn get_client(&self, id: &str) -> Result<Option<Client>, StoreError> {
+        let row = on_pool!(self, pool => {
+            sqlx::query_as::<_, ClientRow>(&format!("SELECT {COLUMNS} FROM clients WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(Client::try_from).transpose()
+    }
+
+    pub async fn list_clients(&self, app_id: &str) -> Result<Vec<Client>, StoreError> {
+        let rows = on_pool!(self, pool => {
+            sqlx::query_as::<_, ClientRow>(&format!(
+                "SELECT {COLUMNS} FROM clients WHERE app_id = $1 ORDER BY created_at, id"
+            ))
+            .bind(app_id)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(Client::try_from).collect()
+    }
+}

@@ -1,0 +1,131 @@
+//! Persistence with sqlx over SQLite or Postgres, one module per aggregate.
+//!
+//! Invariants: `Store` is the only way to the database; both backends run the same
+//! SQL text (`$n` placeholders work in both) from their own migration folder;
+//! nothing here returns an sqlx type to its callers.
+
+mod apps;
+mod changes;
+mod clients;
+mod keys;
+mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+pub use changes::ChangeCounter;
+pub use keys::KeyRecord;
+
+use crate::config::{redact_url_password, DatabaseConfig};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// The database, whichever backend the configuration names.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open database {url}: {reason}")]
+    Connect { url: String, reason: String },
+    #[error("database migration failed: {0}")]
+    Migrate(String),
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("corrupt row in {table}: {reason}")]
+    Corrupt { table: &'static str, reason: String },
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            if db.is_unique_violation() {
+                return StoreError::Conflict(db.table().unwrap_or("row").to_owned());
+            }
+        }
+        StoreError::Database(e.to_string())
+    }
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool of either backend.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite($pool) => $body,
+            $crate::store::Store::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+impl Store {
+    /// Opens the database named by `config.url`: `sqlite://path` (file and parent
+    /// directory created, WAL mode, busy timeout) or `postgres://...`.
+    pub async fn connect(config: &DatabaseConfig) -> Result<Store, StoreError> {
+        let url = config.url.as_str();
+        let fail = |reason: String| StoreError::Connect { url: redact_url_password(url), reason };
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(config.max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await
+                .map_err(|e| fail(e.to_string()))?;
+            return Ok(Store::Postgres(pool));
+        }
+        if !url.starts_with("sqlite:") {
+            return Err(fail("the URL must start with sqlite:// or postgres://".into()));
+        }
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| fail(e.to_string()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_millis(config.busy_timeout_ms));
+        if let Some(parent) = options.get_filename().parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|e| fail(e.to_string()))?;
+            }
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(config.max_connections)
+            .connect_with(options)
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        Ok(Store::Sqlite(pool))
+    }
+
+    /// Applies pending migrations of this backend.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let result = match self {
+            Store::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Store::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+        };
+        result.map_err(|e| StoreError::Migrate(e.to_string()))
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+}
+
+fn corrupt(table: &'static str, reason: impl ToString) -> StoreError {
+    StoreError::Corrupt { table, reason: reason.to_string() }
+}

@@ -1,0 +1,178 @@
+//! JWT access tokens (RFC 9068): minting with the active ES256 key and verifying
+//! against the published keys.
+//!
+//! Signing goes straight to ring with a key pair parsed once at start, and the
+//! header of each key is encoded once: this is the token endpoint's hot path.
+//! Verification uses `jsonwebtoken`, as a resource server would.
+
+use std::sync::Arc;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use ring::rand::SystemRandom;
+use serde::{Deserialize, Serialize};
+
+use super::keys::{KeySet, ALGORITHM};
+use super::secret;
+
+/// Claims of an access token (RFC 9068 §2.2 plus tessera's own).
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: String,
+    pub client_id: String,
+    pub scope: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// The application (tenant) the token belongs to.
+    pub app: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_type: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JwtError {
+    #[error("the system random generator failed")]
+    Random,
+    #[error("signing failed")]
+    Sign,
+    #[error("cannot encode claims: {0}")]
+    Encode(#[from] serde_json::Error),
+    #[error("token rejected: {0}")]
+    Invalid(String),
+}
+
+/// Mints and verifies access tokens with the server's key set.
+pub struct JwtSigner {
+    keys: Arc<KeySet>,
+    /// `base64url(header)` for the active key, with `typ: at+jwt`.
+    header_b64: String,
+    issuer: String,
+    audience: String,
+    rng: SystemRandom,
+}
+
+impl JwtSigner {
+    pub fn new(keys: Arc<KeySet>, issuer: String, audience: String) -> JwtSigner {
+        let header = serde_json::json!({ "alg": ALGORITHM, "typ": "at+jwt", "kid": keys.active().kid });
+        let header_b64 = URL_SAFE_NO_PAD.encode(header.to_string());
+        JwtSigner { keys, header_b64, issuer, audience, rng: SystemRandom::new() }
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+
+    pub fn keys(&self) -> &KeySet {
+        &self.keys
+    }
+
+    /// A fresh `jti`: 128 random bits.
+    pub fn new_jti(&self) -> Result<String, JwtError> {
+        Ok(URL_SAFE_NO_PAD.encode(secret::random_bytes::<16>(&self.rng).map_err(|_| JwtError::Random)?))
+    }
+
+    /// Signs `claims` as a compact JWS with the active key.
+    pub fn sign(&self, claims: &AccessClaims) -> Result<String, JwtError> {
+        let payload = serde_json::to_vec(claims)?;
+        let mut token = String::with_capacity(self.header_b64.len() + payload.len() * 4 / 3 + 100);
+        token.push_str(&self.header_b64);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
+        let signature = self
+            .keys
+            .active()
+            .pair()
+            .sign(&self.rng, token.as_bytes())
+            .map_err(|_| JwtError::Sign)?;
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature.as_ref(), &mut token);
+        Ok(token)
+    }
+
+    /// Verifies signature, `typ`, issuer, audience and expiry; answers the claims.
+    pub fn verify(&self, token: &str) -> Result<AccessClaims, JwtError> {
+        let invalid = |e: jsonwebtoken::errors::Error| JwtError::Invalid(e.to_string());
+        let header = jsonwebtoken::decode_header(token).map_err(invalid)?;
+        if header.typ.as_deref().map(|t| t.eq_ignore_ascii_case("at+jwt")) != Some(true) {
+            return Err(JwtError::Invalid("not an at+jwt token".into()));
+        }
+        let kid = header.kid.ok_or_else(|| JwtError::Invalid("no kid".into()))?;
+        let key = self.keys.find(&kid).ok_or_else(|| JwtError::Invalid("unknown kid".into()))?;
+        let (x, y) = key.public_coordinates();
+        let decoding = jsonwebtoken::DecodingKey::from_ec_components(x, y).map_err(invalid)?;
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.leeway = 0;
+        let data = jsonwebtoken::decode::<AccessClaims>(token, &decoding, &validation).map_err(invalid)?;
+        Ok(data.claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tokens::keys::{generate, KeyOrigin};
+
+    fn signer() -> (tempfile::TempDir, JwtSigner) {
+        let dir = tempfile::tempdir().unwrap();
+        let rng = SystemRandom::new();
+        let key = generate(dir.path(), KeyOrigin::Cli, 1, &rng).unwrap();
+        let set = Arc::new(KeySet::new(vec![key], dir.path()).unwrap());
+        (dir, JwtSigner::new(set, "http://issuer".into(), "api".into()))
+    }
+
+    fn claims(exp: i64) -> AccessClaims {
+        AccessClaims {
+            iss: "http://issuer".into(),
+            sub: "c1".into(),
+            aud: "api".into(),
+            exp,
+            iat: 0,
+            jti: "j".into(),
+            client_id: "c1".into(),
+            scope: "places:read".into(),
+            profile: None,
+            app: "default".into(),
+            department: None,
+            user_type: None,
+        }
+    }
+
+    fn now() -> i64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    }
+
+    #[test]
+    fn signed_token_verifies_and_round_trips_claims() {
+        let (_dir, signer) = signer();
+        let c = claims(now() + 60);
+        let token = signer.sign(&c).unwrap();
+        assert_eq!(signer.verify(&token).unwrap(), c);
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+        assert_eq!(header.kid.as_deref(), Some(signer.keys().active().kid.as_str()));
+    }
+
+    #[test]
+    fn expired_or_tampered_tokens_are_refused() {
+        let (_dir, signer) = signer();
+        assert!(signer.verify(&signer.sign(&claims(now() - 10)).unwrap()).is_err());
+        let token = signer.sign(&claims(now() + 60)).unwrap();
+        let mut parts: Vec<&str> = token.split('.').collect();
+        let other = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&AccessClaims { sub: "x".into(), ..claims(now() + 60) }).unwrap());
+        parts[1] = &other;
+        assert!(signer.verify(&parts.join(".")).is_err());
+    }
+}
