@@ -1,0 +1,370 @@
+//! The client credentials grant at `/token`, through the real server, on SQLite and
+//! on Postgres: success with both client authentication methods, the JWT verified
+//! against the JWKS, and the RFC 6749 §5.2 answer for every bad input.
+
+mod common;
+
+use common::{verify_with_jwks, Backend, TestServer};
+use serde_json::Value;
+
+on_both_backends!(
+    basic_authentication_issues_a_jwt_that_verifies_against_the_jwks,
+    post_authentication_issues_narrowed_scope_without_profile,
+    both_authentication_methods_at_once_is_invalid_request,
+    wrong_secret_with_basic_is_401_with_challenge,
+    wrong_secret_with_post_is_401_without_challenge,
+    unknown_client_and_missing_authentication_are_invalid_client,
+    malformed_requests_are_invalid_request,
+    unknown_or_missing_grant_types_are_refused,
+    scopes_outside_the_registration_are_invalid_scope,
+    client_without_the_grant_is_unauthorized_client,
+    client_created_while_serving_is_usable_at_once,
+    metadata_lists_what_the_server_offers,
+);
+
+async fn error_of(res: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(res.status(), status);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    assert_eq!(res.headers()["content-type"], "application/json");
+    let body: Value = res.json().await.expect("json error body");
+    assert_eq!(body["error"], code, "{body}");
+    assert!(body["error_description"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
+    body
+}
+
+async fn basic_authentication_issues_a_jwt_that_verifies_against_the_jwks(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let client = server.confidential_client(&["mobile"]);
+
+    let res = server.token_basic(&client, &[("grant_type", "client_credentials")]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 600);
+    let token = body["access_token"].as_str().unwrap();
+
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::ES256);
+    assert!(header.kid.is_some());
+
+    let claims = verify_with_jwks(
+        &server.http,
+        &server.url("/.well-known/oauth-authorization-server"),
+        token,
+        &server.issuer,
+        "tessera-api",
+    )
+    .await
+    .expect("the token verifies against the JWKS");
+    assert_eq!(claims["iss"], server.issuer.as_str());
+    assert_eq!(claims["sub"], client.id.as_str());
+    assert_eq!(claims["client_id"], client.id.as_str());
+    assert_eq!(claims["aud"], "tessera-api");
+    assert_eq!(claims["profile"], "mobile");
+    assert_eq!(claims["app"], "default");
+    assert_eq!(
+        claims["scope"],
+        "places:read geofences:read floors:read beacons:read positions:create positions:read \
+         positions:update events:create events:read events:update"
+    );
+    assert_eq!(body["scope"], claims["scope"]);
+    let (iat, exp) = (claims["iat"].as_i64().unwrap(), claims["exp"].as_i64().unwrap());
+    assert_eq!(exp - iat, 600);
+    assert!(claims["jti"].as_str().is_some_and(|j| j.len() >= 16));
+
+    // Each token has its own jti.
+    let again: Value = server.token_basic(&client, &[("grant_type", "client_credentials")]).await.json().await.unwrap();
+    let again = common::claims_unverified(again["access_token"].as_str().unwrap());
+    assert_ne!(again["jti"], claims["jti"]);
+    server.stop().await;
+}
+
+async fn post_authentication_issues_narrowed_scope_without_profile(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let client = server.confidential_client(&["master"]);
+    let res = server
+        .http
+        .post(server.url("/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &client.id),
+            ("client_secret", &client.secret),
+            ("scope", "places:read events:create"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["scope"], "places:read events:create");
+    let claims = verify_with_jwks(
+        &server.http,
+        &server.url("/.well-known/openid-configuration"),
+        body["access_token"].as_str().unwrap(),
+        &server.issuer,
+        "tessera-api",
+    )
+    .await
+    .unwrap();
+    assert_eq!(claims["scope"], "places:read events:create");
+    assert!(claims.get("profile").is_none(), "{claims}");
+
+    // Asking for the whole master profile names it.
+    let res = server.token_basic(&client, &[("grant_type", "client_credentials"), ("scope", "master")]).await;
+    let body: Value = res.json().await.unwrap();
+    let claims = common::claims_unverified(body["access_token"].as_str().unwrap());
+    assert_eq!(claims["profile"], "master");
+    assert_eq!(claims["scope"].as_str().unwrap().split(' ').count(), 24);
+    server.stop().await;
+}
+
+async fn both_authentication_methods_at_once_is_invalid_request(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let client = server.confidential_client(&["mobile"]);
+    let res = server
+        .token_basic(&client, &[("grant_type", "client_credentials"), ("client_id", &client.id), ("client_secret", &client.secret)])
+        .await;
+    let body = error_of(res, 400, "invalid_request").await;
+    assert!(body["error_description"].as_str().unwrap().contains("one client authentication method"));
+    server.stop().await;
+}
+
+async fn wrong_secret_with_basic_is_401_with_challenge(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let client = server.confidential_client(&["mobile"]);
+    let wrong = common::TestClient { id: client.id.clone(), secret: format!("{}x", client.secret) };
+    let res = server.token_basic(&wrong, &[("grant_type", "client_credentials")]).await;
+    assert!(res.headers()["www-authenticate"].to_str().unwrap().starts_with("Basic"));
+    error_of(res, 401, "invalid_client").await;
+
+    // A Bearer header is not client authentication either.
+    let res = server
+        .http
+        .post(server.url("/token"))
+        .bearer_auth(&client.secret)
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().contains_key("www-authenticate"));
+    error_of(res, 401, "invalid_client").await;
+    server.stop().await;
+}
+
+async fn wrong_secret_with_post_is_401_without_challenge(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let client = server.confidential_client(&["mobile"]);
+    let res = server
+        .http
+        .post(server.url("/token"))
+        .form(&[("grant_type", "client_credentials"), ("client_id", &client.id), ("client_secret", "nope")])
+        .send()
+        .await
+        .unwrap();
+    assert!(!res.headers().contains_key("www-authenticate"));
+    error_of(res, 401, "invalid_client").await;
+    server.stop().await;
+}
+
+async fn unknown_client_and_missing_authentication_are_invalid_client(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let stranger = common::TestClient { id: "nobody".into(), secret: "nothing".into() };
+    let res = server.token_basic(&stranger, &[("grant_type", "client_credentials")]).await;
+    error_of(res, 401, "invalid_client").await;
+
+    let res = server.http.post(server.url("/token")).form(&[("grant_type", "client_credentials")]).send().await.unwrap();
+    error_of(res, 401, "invalid_client").await;
+
+    let client = server.confidential_client(&["mobile"]);
+    let res = server
+        .http
+        .post(server.url("/token"))
+        .form(&[("grant_type", "client_credentials"), ("client_id", &client.id)])
+        .send()
+        .await
+        .unwrap();
+    error_of(res, 401, "invalid_client").await;
+    server.stop().await;
+}
+
+async fn malformed_requests_are_invalid_request(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let client = server.confidential_client(&["mobile"]);
+    let token_url = server.url("/token");
+
+    // Missing grant_type.
+    let res = server.token_basic(&client, &[("scope", "mobile")]).await;
+    let body = error_of(res, 400, "invalid_request").await;
+    assert!(body["error_description"].as_str().unwrap().contains("grant_type"));
+
+    // Repeated parameter.
+    let res = server
+        .http
+        .post(&token_url)
+        .basic_auth(&client.id, Some(&client.secret))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials&scope=mobile&scope=master")
+        .send()
+        .await
+        .unwrap();
+    let body = error_of(res, 400, "invalid_request").await;
+    assert!(body["error_description"].as_str().unwrap().contains("`scope` is repeated"));
+
+    // Wrong content type.
+    let res = server
+        .http
+        .post(&token_url)
+        .basic_auth(&client.id, Some(&client.secret))
+        .json(&serde_json::json!({ "grant_type": "client_credentials" }))
+        .send()
+        .await
+        .unwrap();
+    error_of(res, 400, "invalid_request").await;
+
+    // No content type at all.
+    let res = server.http.post(&token_url).basic_auth(&client.id, Some(&client.secret)).body("grant_type=client_credentials").send().await.unwrap();
+    error_of(res, 400, "invalid_request").await;
+
+    // Parameters in the URL.
+    let res = server
+        .http
+        .post(format!("{token_url}?grant_type=client_credentials"))
+        .basic_auth(&client.id, Some(&client.secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    error_of(res, 400, "invalid_request").await;
+
+    // GET and other methods.
+    let res = server.http.get(&token_url).send().await.unwrap();
+    assert_eq!(res.headers()["allow"], "POST");
+    error_of(res, 405, "invalid_request").await;
+    let res = server.http.put(&token_url).form(&[("grant_type", "client_credentials")]).send().await.unwrap();
+    error_of(res, 405, "invalid_request").await;
+
+    // An oversized body.
+    let big = format!("grant_type=client_credentials&pad={}", "a".repeat(64 * 1024));
+    let res = server
+        .http
+        .post(&token_url)
+        .basic_auth(&client.id, Some(&client.secret))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    let body = error_of(res, 400, "invalid_request").await;
+    assert!(body["error_description"].as_str().unwrap().contains("larger than"));
+
+    // A malformed Basic header.
+    let res = server
+        .http
+        .post(&token_url)
+        .header("authorization", "Basic %%%")
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    error_of(res, 401, "invalid_client").await;
+
+    // The server is still well after all of that.
+    let res = server.token_basic(&client, &[("grant_type", "client_credentials")]).await;
+    assert_eq!(res.status(), 200);
+    server.stop().await;
+}
+
+async fn unknown_or_missing_grant_types_are_refused(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let client = server.confidential_client(&["mobile"]);
+    let res = server.token_basic(&client, &[("grant_type", "password")]).await;
+    error_of(res, 400, "unsupported_grant_type").await;
+    let res = server.token_basic(&client, &[("grant_type", "")]).await;
+    error_of(res, 400, "invalid_request").await;
+    server.stop().await;
+}
+
+async fn scopes_outside_the_registration_are_invalid_scope(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let client = server.confidential_client(&["mobile"]);
+    for scope in ["master", "places:delete", "admin", "cars:read", "places:read places:create", "bad\"scope"] {
+        let res = server.token_basic(&client, &[("grant_type", "client_credentials"), ("scope", scope)]).await;
+        error_of(res, 400, "invalid_scope").await;
+    }
+    // A mobile client never gets create or delete on a core object.
+    let res = server.token_basic(&client, &[("grant_type", "client_credentials")]).await;
+    let body: Value = res.json().await.unwrap();
+    let scope = body["scope"].as_str().unwrap();
+    for core in ["places", "geofences", "floors", "beacons"] {
+        assert!(!scope.contains(&format!("{core}:create")) && !scope.contains(&format!("{core}:delete")), "{scope}");
+    }
+    server.stop().await;
+}
+
+async fn client_without_the_grant_is_unauthorized_client(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let out = server.env.cli_json(&[
+        "client", "create", "--name", "web", "--type", "confidential", "--grant", "authorization_code",
+        "--redirect-uri", "https://app.example.com/cb", "--scope", "mobile", "--json",
+    ]);
+    let client = common::TestClient {
+        id: out["client_id"].as_str().unwrap().to_owned(),
+        secret: out["client_secret"].as_str().unwrap().to_owned(),
+    };
+    let res = server.token_basic(&client, &[("grant_type", "client_credentials")]).await;
+    error_of(res, 400, "unauthorized_client").await;
+
+    // A public client cannot even be registered for client credentials.
+    let out = server.env.cli(
+        &["client", "create", "--name", "pub", "--type", "public", "--grant", "client_credentials", "--scope", "mobile"],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot use client_credentials"));
+    server.stop().await;
+}
+
+async fn client_created_while_serving_is_usable_at_once(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    // Warm the cache with one client, then register another from a separate process.
+    let first = server.confidential_client(&["mobile"]);
+    assert_eq!(server.token_basic(&first, &[("grant_type", "client_credentials")]).await.status(), 200);
+    let second = server.confidential_client(&["master"]);
+    let res = server.token_basic(&second, &[("grant_type", "client_credentials")]).await;
+    assert_eq!(res.status(), 200);
+    assert!(server.env.dir.path().join("keys").read_dir().unwrap().count() == 1);
+    server.stop().await;
+}
+
+async fn metadata_lists_what_the_server_offers(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let oauth = server.get_json("/.well-known/oauth-authorization-server").await;
+    let oidc = server.get_json("/.well-known/openid-configuration").await;
+    assert_eq!(oauth, oidc);
+    assert_eq!(oauth["issuer"], server.issuer.as_str());
+    assert_eq!(oauth["token_endpoint"], format!("{}/token", server.issuer));
+    assert_eq!(oauth["jwks_uri"], format!("{}/.well-known/jwks.json", server.issuer));
+    assert_eq!(oauth["grant_types_supported"], serde_json::json!(["client_credentials"]));
+    assert_eq!(
+        oauth["token_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_basic", "client_secret_post"])
+    );
+    let scopes: Vec<&str> = oauth["scopes_supported"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    for s in ["master", "mobile", "admin", "places:read", "events:create"] {
+        assert!(scopes.contains(&s), "{s} missing from {scopes:?}");
+    }
+    assert!(oauth["response_types_supported"].is_array());
+
+    let res = server.http.get(server.url("/.well-known/jwks.json")).send().await.unwrap();
+    assert_eq!(res.headers()["content-type"], "application/jwk-set+json");
+    let jwks: Value = res.json().await.unwrap();
+    let key = &jwks["keys"][0];
+    assert_eq!(key["kty"], "EC");
+    assert_eq!(key["crv"], "P-256");
+    assert_eq!(key["alg"], "ES256");
+    assert_eq!(key["use"], "sig");
+    assert!(key.get("d").is_none(), "the private part must never be published");
+    server.stop().await;
+}
