@@ -260,8 +260,12 @@ pub async fn verify_with_jwks(
 ) -> Result<serde_json::Value, String> {
     let metadata: serde_json::Value = http.get(metadata_url).send().await.map_err(|e| e.to_string())?
         .json().await.map_err(|e| e.to_string())?;
-    let jwks_uri = metadata["jwks_uri"].as_str().ok_or("no jwks_uri")?;
-    let jwks: jsonwebtoken::jwk::JwkSet = http.get(jwks_uri).send().await.map_err(|e| e.to_string())?
+    // The issuer may name a public host (production behind a proxy); the test
+    // fetches the same path from the server it talks to, never from the network.
+    let jwks_uri = url::Url::parse(metadata["jwks_uri"].as_str().ok_or("no jwks_uri")?).map_err(|e| e.to_string())?;
+    let mut local = url::Url::parse(metadata_url).map_err(|e| e.to_string())?;
+    local.set_path(jwks_uri.path());
+    let jwks: jsonwebtoken::jwk::JwkSet = http.get(local).send().await.map_err(|e| e.to_string())?
         .json().await.map_err(|e| e.to_string())?;
     let header = jsonwebtoken::decode_header(token).map_err(|e| e.to_string())?;
     let kid = header.kid.ok_or("no kid")?;

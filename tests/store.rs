@@ -1,0 +1,149 @@
+//! The store conformance suite: the same expectations of `Store` on SQLite and on
+//! Postgres, through the public domain functions.
+
+mod common;
+
+use common::{Backend, TestEnv};
+use tessera::domain::client_cache::ClientCache;
+use tessera::domain::clients::{self, ClientType, GrantType, NewClient};
+use tessera::domain::users::{self, NewUser};
+use tessera::domain::{apps, DomainError};
+use tessera::oauth::scope::ScopeModel;
+use tessera::store::{ChangeCounter, KeyRecord, Store, StoreError};
+use tessera::tokens::secret::{self, Secret};
+
+on_both_backends!(
+    migrations_seed_the_default_application_and_are_idempotent,
+    clients_round_trip_with_only_a_hash_of_the_secret,
+    client_changes_bump_the_counter_and_clear_caches,
+    usernames_are_unique_per_application,
+    key_metadata_registers_once_and_tracks_sightings,
+    clients_of_an_unknown_application_are_refused,
+);
+
+async fn open(backend: Backend) -> Option<(TestEnv, Store, ScopeModel, tessera::config::Config)> {
+    let env = TestEnv::new(backend).await?;
+    let config = env.config(0).unwrap();
+    let store = Store::connect(&config.database).await.unwrap();
+    store.migrate().await.unwrap();
+    let scopes = ScopeModel::new(&config.scopes).unwrap();
+    Some((env, store, scopes, config))
+}
+
+async fn close(env: TestEnv, store: Store) {
+    store.close().await;
+    env.finish().await;
+}
+
+fn new_client(app: &str, kind: ClientType) -> NewClient {
+    NewClient {
+        app_id: app.into(),
+        name: "robot".into(),
+        client_type: kind,
+        redirect_uris: vec!["https://app.example.com/cb".into()],
+        grants: vec![],
+        scopes: vec!["mobile".into(), "places:create".into()],
+    }
+}
+
+async fn migrations_seed_the_default_application_and_are_idempotent(backend: Backend) {
+    let Some((env, store, _, _)) = open(backend).await else { return };
+    store.migrate().await.unwrap();
+    let default = store.get_app("default").await.unwrap().unwrap();
+    assert_eq!(default.name, "default");
+    let app = apps::create(&store, "shop", 100).await.unwrap();
+    let list = store.list_apps().await.unwrap();
+    assert_eq!(list.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), vec!["default", app.id.as_str()]);
+    assert!(matches!(apps::create(&store, "  ", 1).await, Err(DomainError::Invalid(_))));
+    close(env, store).await;
+}
+
+async fn clients_round_trip_with_only_a_hash_of_the_secret(backend: Backend) {
+    let Some((env, store, scopes, _)) = open(backend).await else { return };
+    let created = clients::create(&store, &scopes, new_client("default", ClientType::Confidential), 7).await.unwrap();
+    let secret = created.secret.unwrap();
+    let stored = store.get_client(&created.client.id).await.unwrap().unwrap();
+    assert_eq!(stored, created.client);
+    assert_eq!(stored.grants, vec![GrantType::ClientCredentials]);
+    assert_eq!(stored.scope, "mobile places:create");
+    let hash = stored.secret_hash.clone().unwrap();
+    assert_eq!(hash.len(), 32);
+    assert_ne!(hash, secret.expose().as_bytes());
+    assert!(secret::verify(secret.expose().as_bytes(), &hash));
+    assert!(!format!("{stored:?}").contains(secret.expose()));
+
+    let public = clients::create(&store, &scopes, new_client("default", ClientType::Mobile), 8).await.unwrap();
+    assert!(public.secret.is_none());
+    let stored = store.get_client(&public.client.id).await.unwrap().unwrap();
+    assert_eq!(stored.secret_hash, None);
+    assert_eq!(stored.grants, vec![GrantType::AuthorizationCode, GrantType::RefreshToken]);
+    assert_eq!(store.list_clients("default").await.unwrap().len(), 2);
+    assert!(store.get_client("missing").await.unwrap().is_none());
+    close(env, store).await;
+}
+
+async fn client_changes_bump_the_counter_and_clear_caches(backend: Backend) {
+    let Some((env, store, scopes, _)) = open(backend).await else { return };
+    let cache = ClientCache::default();
+    assert!(cache.refresh(&store).await.unwrap(), "the first refresh takes the version");
+    let before = store.change_version(ChangeCounter::Clients).await.unwrap();
+    let a = clients::create(&store, &scopes, new_client("default", ClientType::Confidential), 1).await.unwrap();
+    assert_eq!(store.change_version(ChangeCounter::Clients).await.unwrap(), before + 1);
+    assert!(cache.refresh(&store).await.unwrap(), "the change is noticed");
+    let cached = cache.get(&store, &scopes, &a.client.id).await.unwrap().unwrap();
+    assert_eq!(cached.allowed, scopes.parse("mobile places:create").unwrap());
+    assert_eq!(cache.len(), 1);
+    assert!(!cache.refresh(&store).await.unwrap());
+    assert_eq!(cache.len(), 1);
+    clients::create(&store, &scopes, new_client("default", ClientType::Confidential), 2).await.unwrap();
+    assert!(cache.refresh(&store).await.unwrap());
+    assert!(cache.is_empty());
+    assert!(cache.get(&store, &scopes, "missing").await.unwrap().is_none());
+    close(env, store).await;
+}
+
+async fn usernames_are_unique_per_application(backend: Backend) {
+    let Some((env, store, _, config)) = open(backend).await else { return };
+    let user = |app: &str| NewUser {
+        app_id: app.into(),
+        username: "ada".into(),
+        email: Some("ada@example.com".into()),
+        password: Secret::new("correct horse battery".into()),
+        department: Some("north".into()),
+        user_type: Some("operator".into()),
+        is_admin: false,
+    };
+    let made = users::create(&store, &config.security, user("default"), 1).await.unwrap();
+    let found = store.find_user("default", "ada").await.unwrap().unwrap();
+    assert_eq!(found, made);
+    assert!(found.password_hash.starts_with("$argon2id$"));
+    assert!(users::verify_password(&found.password_hash, "correct horse battery"));
+    match users::create(&store, &config.security, user("default"), 2).await {
+        Err(DomainError::Store(StoreError::Conflict(what))) => assert!(what.contains("ada")),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let other = apps::create(&store, "other", 3).await.unwrap();
+    users::create(&store, &config.security, user(&other.id), 4).await.unwrap();
+    close(env, store).await;
+}
+
+async fn key_metadata_registers_once_and_tracks_sightings(backend: Backend) {
+    let Some((env, store, _, _)) = open(backend).await else { return };
+    let record = |seen_at| KeyRecord { kid: "k1".into(), alg: "ES256".into(), origin: "cli".into(), created_at: 5, seen_at };
+    store.register_key(&record(10)).await.unwrap();
+    store.register_key(&record(20)).await.unwrap();
+    assert_eq!(store.list_keys().await.unwrap(), vec![record(20)]);
+    close(env, store).await;
+}
+
+async fn clients_of_an_unknown_application_are_refused(backend: Backend) {
+    let Some((env, store, scopes, _)) = open(backend).await else { return };
+    match clients::create(&store, &scopes, new_client("nope", ClientType::Confidential), 1).await {
+        Err(DomainError::NotFound(what)) => assert!(what.contains("nope")),
+        other => panic!("expected not found, got {other:?}"),
+    }
+    let mut bad_scope = new_client("default", ClientType::Confidential);
+    bad_scope.scopes = vec!["cars:read".into()];
+    assert!(matches!(clients::create(&store, &scopes, bad_scope, 1).await, Err(DomainError::Invalid(_))));
+    close(env, store).await;
+}
