@@ -164,9 +164,9 @@ impl SecurityConfig {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(self.data_key.trim())
             .map_err(|_| ConfigError::Invalid("security.data_key is not base64".into()))?;
-        let key: [u8; 32] = bytes.try_into().map_err(|_| {
-            ConfigError::Invalid("security.data_key must decode to exactly 32 bytes".into())
-        })?;
+        let key: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| ConfigError::Invalid("security.data_key must decode to exactly 32 bytes".into()))?;
         Ok(Some(key))
     }
 }
@@ -208,9 +208,7 @@ impl Config {
 
     /// The configuration directory: `TESSERA_CONFIG_DIR`, else `./config`.
     pub fn default_dir() -> PathBuf {
-        std::env::var_os("TESSERA_CONFIG_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("config"))
+        std::env::var_os("TESSERA_CONFIG_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("config"))
     }
 
     /// Checks that hold in every environment, then production's own.
@@ -235,8 +233,7 @@ impl Config {
             }
             if self.security.data_key.is_empty() {
                 return Err(ConfigError::Production(
-                    "no data key; set TESSERA__SECURITY__DATA_KEY to base64 of 32 random bytes"
-                        .into(),
+                    "no data key; set TESSERA__SECURITY__DATA_KEY to base64 of 32 random bytes".into(),
                 ));
             }
         }
@@ -262,12 +259,9 @@ impl Config {
 }
 
 fn read_table(path: &Path) -> Result<toml::Table, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
-    text.parse::<toml::Table>()
-        .map_err(|source| ConfigError::Parse { path: path.to_owned(), source })
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+    text.parse::<toml::Table>().map_err(|source| ConfigError::Parse { path: path.to_owned(), source })
 }
 
 /// Deep merge: tables merge key by key, anything else in `over` replaces `base`.
@@ -289,15 +283,11 @@ fn apply_variables(
     vars: impl IntoIterator<Item = (String, String)>,
 ) -> Result<(), ConfigError> {
     // Sorted so the outcome does not depend on the order of the process environment.
-    let vars: BTreeMap<String, String> = vars
-        .into_iter()
-        .filter(|(name, _)| name.starts_with(ENV_PREFIX))
-        .collect();
+    let vars: BTreeMap<String, String> =
+        vars.into_iter().filter(|(name, _)| name.starts_with(ENV_PREFIX)).collect();
     for (name, raw) in vars {
-        let path: Vec<String> = name[ENV_PREFIX.len()..]
-            .split("__")
-            .map(|part| part.to_ascii_lowercase())
-            .collect();
+        let path: Vec<String> =
+            name[ENV_PREFIX.len()..].split("__").map(|part| part.to_ascii_lowercase()).collect();
         if path.iter().any(String::is_empty) {
             return Err(ConfigError::Variable { name, reason: "empty path segment".into() });
         }
@@ -308,9 +298,8 @@ fn apply_variables(
         };
         let mut cursor = &mut *table;
         for section in sections {
-            let entry = cursor
-                .entry(section.clone())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let entry =
+                cursor.entry(section.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
             cursor = match entry {
                 toml::Value::Table(t) => t,
                 _ => {
@@ -454,9 +443,6 @@ mod tests {
 
     #[test]
     fn database_password_is_redacted() {
-        assert_eq!(
-            redact_url_password("postgres://u:hunter2@localhost/db"),
-            "postgres://u:***@localhost/db"
-        );
+        assert_eq!(redact_url_password("postgres://u:hunter2@localhost/db"), "postgres://u:***@localhost/db");
     }
 }

@@ -30,6 +30,8 @@ use crate::tokens::keys::{self, KeyError, KeyOrigin, KeySet};
 /// Everything a request handler may use; built once at start.
 pub struct AppState {
     pub config: Config,
+    /// `config.issuer`, parsed once.
+    pub issuer_url: url::Url,
     pub store: Store,
     pub scopes: ScopeModel,
     pub signer: JwtSigner,
@@ -48,6 +50,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Keys(#[from] KeyError),
+    #[error(transparent)]
+    Signer(#[from] tokens::jwt::JwtError),
     #[error("refusing to start in production: {0}")]
     Production(String),
     #[error("cannot serve: {0}")]
@@ -62,11 +66,13 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
     store.migrate().await?;
     let key_set = load_keys(&config, &store).await?;
     let jwks = web::Bytes::copy_from_slice(key_set.jwks_json());
-    let signer = JwtSigner::new(Arc::new(key_set), config.issuer.clone(), config.tokens.audience.clone());
+    let signer = JwtSigner::new(Arc::new(key_set), config.issuer.clone(), config.tokens.audience.clone())?;
     let metadata = web::Bytes::from(oauth::metadata::document(&config, &scopes).to_string());
     let clients = ClientCache::default();
     clients.refresh(&store).await?;
-    Ok(AppState { config, store, scopes, signer, clients, metadata, jwks })
+    let issuer_url = url::Url::parse(&config.issuer)
+        .map_err(|_| config::ConfigError::Invalid(format!("issuer `{}` is not a URL", config.issuer)))?;
+    Ok(AppState { config, issuer_url, store, scopes, signer, clients, metadata, jwks })
 }
 
 async fn load_keys(config: &Config, store: &Store) -> Result<KeySet, StartError> {

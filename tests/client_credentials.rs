@@ -75,7 +75,8 @@ async fn basic_authentication_issues_a_jwt_that_verifies_against_the_jwks(backen
     assert!(claims["jti"].as_str().is_some_and(|j| j.len() >= 16));
 
     // Each token has its own jti.
-    let again: Value = server.token_basic(&client, &[("grant_type", "client_credentials")]).await.json().await.unwrap();
+    let again: Value =
+        server.token_basic(&client, &[("grant_type", "client_credentials")]).await.json().await.unwrap();
     let again = common::claims_unverified(again["access_token"].as_str().unwrap());
     assert_ne!(again["jti"], claims["jti"]);
     server.stop().await;
@@ -124,7 +125,14 @@ async fn both_authentication_methods_at_once_is_invalid_request(backend: Backend
     let Some(server) = TestServer::start(backend).await else { return };
     let client = server.confidential_client(&["mobile"]);
     let res = server
-        .token_basic(&client, &[("grant_type", "client_credentials"), ("client_id", &client.id), ("client_secret", &client.secret)])
+        .token_basic(
+            &client,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", &client.id),
+                ("client_secret", &client.secret),
+            ],
+        )
         .await;
     let body = error_of(res, 400, "invalid_request").await;
     assert!(body["error_description"].as_str().unwrap().contains("one client authentication method"));
@@ -174,7 +182,13 @@ async fn unknown_client_and_missing_authentication_are_invalid_client(backend: B
     let res = server.token_basic(&stranger, &[("grant_type", "client_credentials")]).await;
     error_of(res, 401, "invalid_client").await;
 
-    let res = server.http.post(server.url("/token")).form(&[("grant_type", "client_credentials")]).send().await.unwrap();
+    let res = server
+        .http
+        .post(server.url("/token"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
     error_of(res, 401, "invalid_client").await;
 
     let client = server.confidential_client(&["mobile"]);
@@ -224,7 +238,14 @@ async fn malformed_requests_are_invalid_request(backend: Backend) {
     error_of(res, 400, "invalid_request").await;
 
     // No content type at all.
-    let res = server.http.post(&token_url).basic_auth(&client.id, Some(&client.secret)).body("grant_type=client_credentials").send().await.unwrap();
+    let res = server
+        .http
+        .post(&token_url)
+        .basic_auth(&client.id, Some(&client.secret))
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap();
     error_of(res, 400, "invalid_request").await;
 
     // Parameters in the URL.
@@ -289,8 +310,10 @@ async fn unknown_or_missing_grant_types_are_refused(backend: Backend) {
 async fn scopes_outside_the_registration_are_invalid_scope(backend: Backend) {
     let Some(server) = TestServer::start(backend).await else { return };
     let client = server.confidential_client(&["mobile"]);
-    for scope in ["master", "places:delete", "admin", "cars:read", "places:read places:create", "bad\"scope"] {
-        let res = server.token_basic(&client, &[("grant_type", "client_credentials"), ("scope", scope)]).await;
+    for scope in ["master", "places:delete", "admin", "cars:read", "places:read places:create", "bad\"scope"]
+    {
+        let res =
+            server.token_basic(&client, &[("grant_type", "client_credentials"), ("scope", scope)]).await;
         error_of(res, 400, "invalid_scope").await;
     }
     // A mobile client never gets create or delete on a core object.
@@ -298,7 +321,10 @@ async fn scopes_outside_the_registration_are_invalid_scope(backend: Backend) {
     let body: Value = res.json().await.unwrap();
     let scope = body["scope"].as_str().unwrap();
     for core in ["places", "geofences", "floors", "beacons"] {
-        assert!(!scope.contains(&format!("{core}:create")) && !scope.contains(&format!("{core}:delete")), "{scope}");
+        assert!(
+            !scope.contains(&format!("{core}:create")) && !scope.contains(&format!("{core}:delete")),
+            "{scope}"
+        );
     }
     server.stop().await;
 }
@@ -306,8 +332,19 @@ async fn scopes_outside_the_registration_are_invalid_scope(backend: Backend) {
 async fn client_without_the_grant_is_unauthorized_client(backend: Backend) {
     let Some(server) = TestServer::start(backend).await else { return };
     let out = server.env.cli_json(&[
-        "client", "create", "--name", "web", "--type", "confidential", "--grant", "authorization_code",
-        "--redirect-uri", "https://app.example.com/cb", "--scope", "mobile", "--json",
+        "client",
+        "create",
+        "--name",
+        "web",
+        "--type",
+        "confidential",
+        "--grant",
+        "authorization_code",
+        "--redirect-uri",
+        "https://app.example.com/cb",
+        "--scope",
+        "mobile",
+        "--json",
     ]);
     let client = common::TestClient {
         id: out["client_id"].as_str().unwrap().to_owned(),
@@ -318,7 +355,18 @@ async fn client_without_the_grant_is_unauthorized_client(backend: Backend) {
 
     // A public client cannot even be registered for client credentials.
     let out = server.env.cli(
-        &["client", "create", "--name", "pub", "--type", "public", "--grant", "client_credentials", "--scope", "mobile"],
+        &[
+            "client",
+            "create",
+            "--name",
+            "pub",
+            "--type",
+            "public",
+            "--grant",
+            "client_credentials",
+            "--scope",
+            "mobile",
+        ],
         None,
     );
     assert!(!out.status.success());
@@ -351,7 +399,8 @@ async fn metadata_lists_what_the_server_offers(backend: Backend) {
         oauth["token_endpoint_auth_methods_supported"],
         serde_json::json!(["client_secret_basic", "client_secret_post"])
     );
-    let scopes: Vec<&str> = oauth["scopes_supported"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    let scopes: Vec<&str> =
+        oauth["scopes_supported"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
     for s in ["master", "mobile", "admin", "places:read", "events:create"] {
         assert!(scopes.contains(&s), "{s} missing from {scopes:?}");
     }

@@ -44,18 +44,27 @@ async fn a_staging_token_is_never_valid_in_production(backend: Backend) {
     let metadata = |s: &TestServer| s.url("/.well-known/oauth-authorization-server");
 
     // Each verifies where it was issued...
-    verify_with_jwks(&staging.http, &metadata(&staging), &tokens[0], &staging.issuer, "tessera-api").await.unwrap();
+    verify_with_jwks(&staging.http, &metadata(&staging), &tokens[0], &staging.issuer, "tessera-api")
+        .await
+        .unwrap();
     verify_with_jwks(&production.http, &metadata(&production), &tokens[1], &production.issuer, "tessera-api")
         .await
         .unwrap();
     // ...and never in the other environment: its key is not in the other JWKS.
-    let err = verify_with_jwks(&production.http, &metadata(&production), &tokens[0], &production.issuer, "tessera-api")
-        .await
-        .unwrap_err();
+    let err = verify_with_jwks(
+        &production.http,
+        &metadata(&production),
+        &tokens[0],
+        &production.issuer,
+        "tessera-api",
+    )
+    .await
+    .unwrap_err();
     assert!(err.contains("kid not in the JWKS"), "{err}");
-    let err = verify_with_jwks(&staging.http, &metadata(&staging), &tokens[1], &staging.issuer, "tessera-api")
-        .await
-        .unwrap_err();
+    let err =
+        verify_with_jwks(&staging.http, &metadata(&staging), &tokens[1], &staging.issuer, "tessera-api")
+            .await
+            .unwrap_err();
     assert!(err.contains("kid not in the JWKS"), "{err}");
 
     // A staging client does not exist in production's database.
@@ -99,9 +108,13 @@ async fn production_refuses_a_plain_http_issuer() {
 
 #[tokio::test]
 async fn production_refuses_to_start_without_a_data_key() {
-    let env = TestEnv::with(Backend::Sqlite, Environment::Production, &[("TESSERA__ISSUER", "https://auth.tessera.test")])
-        .await
-        .unwrap();
+    let env = TestEnv::with(
+        Backend::Sqlite,
+        Environment::Production,
+        &[("TESSERA__ISSUER", "https://auth.tessera.test")],
+    )
+    .await
+    .unwrap();
     refuses_to_serve(&env, "data key");
 }
 
@@ -124,8 +137,14 @@ async fn production_refuses_to_generate_keys_or_use_generated_ones() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("keys generate"), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(!env.dir.path().join("keys").exists() || env.dir.path().join("keys").read_dir().unwrap().count() == 0);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("keys generate"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !env.dir.path().join("keys").exists() || env.dir.path().join("keys").read_dir().unwrap().count() == 0
+    );
 
     // A key that a development server generated for itself is refused.
     let dev = TestEnv::new(Backend::Sqlite).await.unwrap();

@@ -43,7 +43,12 @@ async fn secrets_and_tokens_never_reach_the_log() {
     let res = server
         .http
         .post(server.url("/token"))
-        .form(&[("grant_type", "client_credentials"), ("client_id", &client.id), ("client_secret", &client.secret), ("scope", "nope:read")])
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &client.id),
+            ("client_secret", &client.secret),
+            ("scope", "nope:read"),
+        ])
         .send()
         .await
         .unwrap();

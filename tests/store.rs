@@ -60,7 +60,8 @@ async fn migrations_seed_the_default_application_and_are_idempotent(backend: Bac
 
 async fn clients_round_trip_with_only_a_hash_of_the_secret(backend: Backend) {
     let Some((env, store, scopes, _)) = open(backend).await else { return };
-    let created = clients::create(&store, &scopes, new_client("default", ClientType::Confidential), 7).await.unwrap();
+    let created =
+        clients::create(&store, &scopes, new_client("default", ClientType::Confidential), 7).await.unwrap();
     let secret = created.secret.unwrap();
     let stored = store.get_client(&created.client.id).await.unwrap().unwrap();
     assert_eq!(stored, created.client);
@@ -72,7 +73,8 @@ async fn clients_round_trip_with_only_a_hash_of_the_secret(backend: Backend) {
     assert!(secret::verify(secret.expose().as_bytes(), &hash));
     assert!(!format!("{stored:?}").contains(secret.expose()));
 
-    let public = clients::create(&store, &scopes, new_client("default", ClientType::Mobile), 8).await.unwrap();
+    let public =
+        clients::create(&store, &scopes, new_client("default", ClientType::Mobile), 8).await.unwrap();
     assert!(public.secret.is_none());
     let stored = store.get_client(&public.client.id).await.unwrap().unwrap();
     assert_eq!(stored.secret_hash, None);
@@ -87,7 +89,8 @@ async fn client_changes_bump_the_counter_and_clear_caches(backend: Backend) {
     let cache = ClientCache::default();
     assert!(cache.refresh(&store).await.unwrap(), "the first refresh takes the version");
     let before = store.change_version(ChangeCounter::Clients).await.unwrap();
-    let a = clients::create(&store, &scopes, new_client("default", ClientType::Confidential), 1).await.unwrap();
+    let a =
+        clients::create(&store, &scopes, new_client("default", ClientType::Confidential), 1).await.unwrap();
     assert_eq!(store.change_version(ChangeCounter::Clients).await.unwrap(), before + 1);
     assert!(cache.refresh(&store).await.unwrap(), "the change is noticed");
     let cached = cache.get(&store, &scopes, &a.client.id).await.unwrap().unwrap();
@@ -129,7 +132,13 @@ async fn usernames_are_unique_per_application(backend: Backend) {
 
 async fn key_metadata_registers_once_and_tracks_sightings(backend: Backend) {
     let Some((env, store, _, _)) = open(backend).await else { return };
-    let record = |seen_at| KeyRecord { kid: "k1".into(), alg: "ES256".into(), origin: "cli".into(), created_at: 5, seen_at };
+    let record = |seen_at| KeyRecord {
+        kid: "k1".into(),
+        alg: "ES256".into(),
+        origin: "cli".into(),
+        created_at: 5,
+        seen_at,
+    };
     store.register_key(&record(10)).await.unwrap();
     store.register_key(&record(20)).await.unwrap();
     assert_eq!(store.list_keys().await.unwrap(), vec![record(20)]);

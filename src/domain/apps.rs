@@ -33,8 +33,5 @@ pub async fn create(store: &Store, name: &str, now: i64) -> Result<Application, 
 
 /// The application `id`, or a not-found error naming it.
 pub async fn require(store: &Store, id: &str) -> Result<Application, DomainError> {
-    store
-        .get_app(id)
-        .await?
-        .ok_or_else(|| DomainError::NotFound(format!("application `{id}`")))
+    store.get_app(id).await?.ok_or_else(|| DomainError::NotFound(format!("application `{id}`")))
 }

@@ -182,14 +182,14 @@ pub async fn create(
         validate_redirect_uri(uri)?;
     }
     if grants.contains(&GrantType::AuthorizationCode) && new.redirect_uris.is_empty() {
-        return Err(DomainError::Invalid(
-            "authorization_code needs at least one --redirect-uri".into(),
-        ));
+        return Err(DomainError::Invalid("authorization_code needs at least one --redirect-uri".into()));
     }
     let scope_tokens: Vec<&str> =
         new.scopes.iter().flat_map(|s| s.split(' ')).filter(|t| !t.is_empty()).collect();
     if scope_tokens.is_empty() {
-        return Err(DomainError::Invalid("give at least one --scope (a profile such as mobile, or object:action)".into()));
+        return Err(DomainError::Invalid(
+            "give at least one --scope (a profile such as mobile, or object:action)".into(),
+        ));
     }
     let scope = scope_tokens.join(" ");
     scopes.parse(&scope).map_err(|e| DomainError::Invalid(e.to_string()))?;

@@ -60,9 +60,7 @@ pub async fn create(
     apps::require(store, &new.app_id).await?;
     let username = new.username.trim();
     if username.is_empty() || username.len() > 200 || username.chars().any(char::is_whitespace) {
-        return Err(DomainError::Invalid(
-            "the username must be 1 to 200 characters without spaces".into(),
-        ));
+        return Err(DomainError::Invalid("the username must be 1 to 200 characters without spaces".into()));
     }
     if let Some(email) = &new.email {
         if !email.contains('@') || email.chars().any(char::is_whitespace) {

@@ -20,7 +20,10 @@ pub struct PresentedClient {
 
 /// Reads the client's credentials from the `Authorization` header or the body.
 /// `Ok(None)` when the request names no client at all.
-pub fn presented_client(req: &HttpRequest, form: &FormRequest) -> Result<Option<PresentedClient>, OAuthError> {
+pub fn presented_client(
+    req: &HttpRequest,
+    form: &FormRequest,
+) -> Result<Option<PresentedClient>, OAuthError> {
     let mut headers = req.headers().get_all(header::AUTHORIZATION);
     let authorization = headers.next();
     if headers.next().is_some() {
@@ -79,6 +82,9 @@ fn parse_basic(value: &[u8]) -> Result<(String, Secret), OAuthError> {
 
 /// RFC 6749 §2.3.1: id and secret are form-urlencoded before Basic encoding.
 fn percent_decode(s: &str) -> Option<String> {
+    if !s.bytes().any(|b| b == b'%' || b == b'+') {
+        return Some(s.to_owned());
+    }
     let encoded = format!("v={s}");
     let mut pairs = url::form_urlencoded::parse(encoded.as_bytes()).collect::<Vec<_>>();
     match pairs.pop() {

@@ -94,7 +94,11 @@ impl ResponseError for OAuthError {
         if let OAuthError::Server(cause) = self {
             tracing::error!(cause = %cause, "oauth request failed");
         } else {
-            tracing::info!(error = self.code(), description = self.description().unwrap_or(""), "oauth request refused");
+            tracing::info!(
+                error = self.code(),
+                description = self.description().unwrap_or(""),
+                "oauth request refused"
+            );
         }
         let mut response = HttpResponse::build(self.status_code());
         response

@@ -7,7 +7,7 @@
 //! RFC 6749 error and log the cause.
 
 use std::borrow::Cow;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
 use oxide_auth::primitives::grant::Grant;
@@ -18,6 +18,7 @@ use oxide_auth::primitives::scope::Scope;
 use super::error::{AuthScheme, OAuthError};
 use crate::domain::client_cache::CachedClient;
 use crate::domain::clients::GrantType;
+use crate::oauth::scope::ScopeSet;
 use crate::tokens::jwt::AccessClaims;
 use crate::tokens::secret;
 use crate::AppState;
@@ -39,25 +40,42 @@ impl Rejection {
     }
 }
 
+/// What one request's primitives learnt, shared so that each is worked out once:
+/// the client (looked up by the registrar) and the granted scope (negotiated by it),
+/// both read again by the issuer.
+#[derive(Default)]
+pub struct FlowMemo {
+    client: OnceLock<Arc<CachedClient>>,
+    granted: OnceLock<ScopeSet>,
+}
+
 /// Looks clients up through the cache and decides what they may be granted.
 pub struct Registrar {
     state: Arc<AppState>,
     /// The grant being asked for, which the client must be registered for.
     grant: GrantType,
     scheme: AuthScheme,
+    memo: Arc<FlowMemo>,
     pub rejection: Rejection,
 }
 
 impl Registrar {
-    pub fn new(state: Arc<AppState>, grant: GrantType, scheme: AuthScheme) -> Registrar {
-        Registrar { state, grant, scheme, rejection: Rejection::default() }
+    pub fn new(state: Arc<AppState>, grant: GrantType, scheme: AuthScheme, memo: Arc<FlowMemo>) -> Registrar {
+        Registrar { state, grant, scheme, memo, rejection: Rejection::default() }
     }
 
     async fn client(&self, id: &str) -> Result<Option<Arc<CachedClient>>, RegistrarError> {
-        self.state.clients.get(&self.state.store, &self.state.scopes, id).await.map_err(|e| {
+        if let Some(known) = self.memo.client.get().filter(|c| c.client.id == id) {
+            return Ok(Some(known.clone()));
+        }
+        let found = self.state.clients.get(&self.state.store, &self.state.scopes, id).await.map_err(|e| {
             self.rejection.set(OAuthError::Server(format!("client lookup failed: {e}")));
             RegistrarError::PrimitiveError
-        })
+        })?;
+        if let Some(client) = &found {
+            let _ = self.memo.client.set(client.clone());
+        }
+        Ok(found)
     }
 
     fn unknown_client(&self, id: &str) -> RegistrarError {
@@ -87,30 +105,41 @@ impl oxide_auth_async::primitives::Registrar for Registrar {
             .redirect_uris
             .first()
             .and_then(|u| url::Url::parse(u).ok())
-            .or_else(|| url::Url::parse(&self.state.config.issuer).ok())
-            .ok_or(RegistrarError::PrimitiveError)?;
+            .unwrap_or_else(|| self.state.issuer_url.clone());
         Ok(BoundClient { client_id: bound.client_id, redirect_uri: Cow::Owned(RegisteredUrl::Semantic(url)) })
     }
 
-    async fn negotiate<'a>(&self, bound: BoundClient<'a>, scope: Option<Scope>) -> Result<PreGrant, RegistrarError> {
+    async fn negotiate<'a>(
+        &self,
+        bound: BoundClient<'a>,
+        scope: Option<Scope>,
+    ) -> Result<PreGrant, RegistrarError> {
         let Some(cached) = self.client(&bound.client_id).await? else {
             return Err(self.unknown_client(&bound.client_id));
         };
         let requested = scope.map(|s| s.to_string());
-        let granted = self
-            .state
-            .scopes
-            .grant(requested.as_deref(), cached.allowed)
-            .map_err(|e| {
-                self.rejection.set(OAuthError::InvalidScope(e.to_string()));
-                RegistrarError::Unspecified
-            })?;
+        let granted = self.state.scopes.grant(requested.as_deref(), cached.allowed).map_err(|e| {
+            self.rejection.set(OAuthError::InvalidScope(e.to_string()));
+            RegistrarError::Unspecified
+        })?;
         if granted.is_empty() {
             self.rejection.set(OAuthError::InvalidScope("no scope was requested or registered".into()));
             return Err(RegistrarError::Unspecified);
         }
-        let scope = self.state.scopes.format(granted).parse::<Scope>().map_err(|_| RegistrarError::PrimitiveError)?;
-        Ok(PreGrant { client_id: bound.client_id.into_owned(), redirect_uri: bound.redirect_uri.into_owned(), scope })
+        let _ = self.memo.granted.set(granted);
+        // oxide-auth carries the grant in tessera's scope language; the compact form
+        // (`mobile` rather than its ten single scopes) keeps its copies small.
+        let scope = self
+            .state
+            .scopes
+            .format_compact(granted)
+            .parse::<Scope>()
+            .map_err(|_| RegistrarError::PrimitiveError)?;
+        Ok(PreGrant {
+            client_id: bound.client_id.into_owned(),
+            redirect_uri: bound.redirect_uri.into_owned(),
+            scope,
+        })
     }
 
     async fn check(&self, client_id: &str, passphrase: Option<&[u8]>) -> Result<(), RegistrarError> {
@@ -140,12 +169,13 @@ pub struct Issued {
 /// Mints RFC 9068 access tokens for grants oxide-auth has approved.
 pub struct JwtIssuer {
     state: Arc<AppState>,
+    memo: Arc<FlowMemo>,
     pub issued: Option<Issued>,
 }
 
 impl JwtIssuer {
-    pub fn new(state: Arc<AppState>) -> JwtIssuer {
-        JwtIssuer { state, issued: None }
+    pub fn new(state: Arc<AppState>, memo: Arc<FlowMemo>) -> JwtIssuer {
+        JwtIssuer { state, memo, issued: None }
     }
 }
 
@@ -153,33 +183,37 @@ impl JwtIssuer {
 impl oxide_auth_async::primitives::Issuer for JwtIssuer {
     async fn issue(&mut self, grant: Grant) -> Result<IssuedToken, ()> {
         let state = &self.state;
-        let Some(cached) = state.clients.peek(&grant.client_id) else {
+        let memo_client = self.memo.client.get().filter(|c| c.client.id == grant.client_id).cloned();
+        let Some(cached) = memo_client.or_else(|| state.clients.peek(&grant.client_id)) else {
             tracing::error!(client_id = %grant.client_id, "issuer: approved client left the cache");
             return Err(());
         };
-        let granted = state.scopes.parse(&grant.scope.to_string()).map_err(|e| {
-            tracing::error!(error = %e, "issuer: approved scope does not parse");
-        })?;
+        let granted = match self.memo.granted.get() {
+            Some(granted) => *granted,
+            None => state.scopes.parse(&grant.scope.to_string()).map_err(|e| {
+                tracing::error!(error = %e, "issuer: approved scope does not parse");
+            })?,
+        };
         let now = crate::domain::now();
         let ttl = state.config.tokens.access_token_ttl;
-        let jti = state.signer.new_jti().map_err(|e| tracing::error!(error = %e, "issuer: jti"))?;
         let scope = state.scopes.format(granted);
         let claims = AccessClaims {
-            iss: state.signer.issuer().to_owned(),
-            sub: grant.owner_id,
-            aud: state.signer.audience().to_owned(),
+            iss: Cow::Borrowed(state.signer.issuer()),
+            sub: Cow::Owned(grant.owner_id),
+            aud: Cow::Borrowed(state.signer.audience()),
             exp: now + ttl as i64,
             iat: now,
-            jti,
-            client_id: grant.client_id,
-            scope,
-            profile: state.scopes.profile_of(granted).map(|p| p.name().to_owned()),
-            app: cached.client.app_id.clone(),
+            jti: state.signer.new_jti(),
+            client_id: Cow::Owned(grant.client_id),
+            scope: Cow::Borrowed(&scope),
+            profile: state.scopes.profile_of(granted).map(|p| Cow::Borrowed(p.name())),
+            app: Cow::Borrowed(&cached.client.app_id),
             department: None,
             user_type: None,
         };
-        let token = state.signer.sign(&claims).map_err(|e| tracing::error!(error = %e, "issuer: signing failed"))?;
-        self.issued = Some(Issued { access_token: token.clone(), expires_in: ttl, scope: claims.scope });
+        let token =
+            state.signer.sign(&claims).map_err(|e| tracing::error!(error = %e, "issuer: signing failed"))?;
+        self.issued = Some(Issued { access_token: token.clone(), expires_in: ttl, scope });
         Ok(IssuedToken {
             token,
             refresh: None,
@@ -202,8 +236,8 @@ impl oxide_auth_async::primitives::Issuer for JwtIssuer {
         let until = chrono::DateTime::from_timestamp(claims.exp, 0).ok_or(())?;
         let redirect_uri = url::Url::parse(&claims.iss).map_err(|_| ())?;
         Ok(Some(Grant {
-            owner_id: claims.sub,
-            client_id: claims.client_id,
+            owner_id: claims.sub.into_owned(),
+            client_id: claims.client_id.into_owned(),
             scope,
             redirect_uri,
             until,

@@ -14,21 +14,20 @@ pub struct FormRequest {
 }
 
 impl FormRequest {
-    pub async fn read(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<FormRequest, OAuthError> {
+    pub async fn read(
+        req: &HttpRequest,
+        payload: web::Payload,
+        limit: usize,
+    ) -> Result<FormRequest, OAuthError> {
         if !req.query_string().is_empty() {
             // RFC 6749 §2.3.1 and §3.2: credentials and parameters go in the body.
             return Err(OAuthError::invalid_request("send parameters in the request body, not in the URL"));
         }
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let content_type =
+            req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
         let essence = content_type.split(';').next().unwrap_or("").trim();
         if !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-            return Err(OAuthError::invalid_request(
-                "the body must be application/x-www-form-urlencoded",
-            ));
+            return Err(OAuthError::invalid_request("the body must be application/x-www-form-urlencoded"));
         }
         let body = match payload.to_bytes_limited(limit).await {
             Ok(Ok(body)) => body,
@@ -55,17 +54,12 @@ impl FormRequest {
 
     /// The value of `name`, or `None` when absent or empty.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-            .filter(|v| !v.is_empty())
+        self.params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
     }
 
     /// The value of `name`, or `invalid_request` naming the missing parameter.
     pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
-        self.get(name)
-            .ok_or_else(|| OAuthError::invalid_request(format!("missing parameter `{name}`")))
+        self.get(name).ok_or_else(|| OAuthError::invalid_request(format!("missing parameter `{name}`")))
     }
 }
 

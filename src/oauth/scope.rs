@@ -96,8 +96,7 @@ pub struct ScopeModel {
 
 impl ScopeModel {
     pub fn new(config: &ScopesConfig) -> Result<ScopeModel, ScopeError> {
-        let objects: Vec<String> =
-            config.core_objects.iter().chain(config.streams.iter()).cloned().collect();
+        let objects: Vec<String> = config.core_objects.iter().chain(config.streams.iter()).cloned().collect();
         if objects.is_empty() {
             return Err(ScopeError::Config("no objects are configured".into()));
         }
@@ -106,7 +105,9 @@ impl ScopeModel {
         }
         for (i, name) in objects.iter().enumerate() {
             let valid = !name.is_empty()
-                && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
             if !valid {
                 return Err(ScopeError::Config(format!(
                     "object `{name}` must be lowercase letters, digits, `_` or `-`"
@@ -220,6 +221,16 @@ impl ScopeModel {
         out
     }
 
+    /// `set` in the fewest tokens: a profile's name where the set is exactly that
+    /// profile (plus `admin`), else its single scopes. `parse` reads it back to `set`.
+    pub fn format_compact(&self, set: ScopeSet) -> String {
+        match self.profile_of(set) {
+            Some(profile) if set.has_admin() => format!("{} admin", profile.name()),
+            Some(profile) => profile.name().to_owned(),
+            None => self.format(set),
+        }
+    }
+
     /// Every scope a client may name: the profiles, `admin` and every single scope.
     pub fn supported(&self) -> Vec<String> {
         let mut all = vec!["master".to_owned(), "mobile".to_owned(), "admin".to_owned()];
@@ -229,8 +240,7 @@ impl ScopeModel {
 
     /// Whether `set` holds create or delete on any core object.
     pub fn writes_core_objects(&self, set: ScopeSet) -> bool {
-        (0..self.core_count)
-            .any(|o| set.contains(single(o, CREATE)) || set.contains(single(o, DELETE)))
+        (0..self.core_count).any(|o| set.contains(single(o, CREATE)) || set.contains(single(o, DELETE)))
     }
 }
 
@@ -281,6 +291,17 @@ mod tests {
         assert_eq!(spelled_out, mobile);
         assert_eq!(m.profile_of(m.parse("places:read").unwrap()), None);
         assert_eq!(m.profile_of(m.parse("master admin").unwrap()), Some(Profile::Master));
+    }
+
+    #[test]
+    fn compact_form_parses_back_to_the_same_set() {
+        let m = model();
+        for text in ["mobile", "master admin", "places:read events:create", "admin"] {
+            let set = m.parse(text).unwrap();
+            assert_eq!(m.parse(&m.format_compact(set)).unwrap(), set, "{text}");
+        }
+        assert_eq!(m.format_compact(m.parse("mobile").unwrap()), "mobile");
+        assert_eq!(m.format_compact(m.parse("places:read").unwrap()), "places:read");
     }
 
     #[test]

@@ -16,7 +16,8 @@ struct UserRow {
     created_at: i64,
 }
 
-const COLUMNS: &str = "id, app_id, username, email, password_hash, department, user_type, is_admin, created_at";
+const COLUMNS: &str =
+    "id, app_id, username, email, password_hash, department, user_type, is_admin, created_at";
 
 impl From<UserRow> for User {
     fn from(r: UserRow) -> Self {

@@ -5,6 +5,8 @@
 //! header of each key is encoded once: this is the token endpoint's hot path.
 //! Verification uses `jsonwebtoken`, as a resource server would.
 
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -15,25 +17,27 @@ use serde::{Deserialize, Serialize};
 use super::keys::{KeySet, ALGORITHM};
 use super::secret;
 
-/// Claims of an access token (RFC 9068 §2.2 plus tessera's own).
+/// Claims of an access token (RFC 9068 §2.2 plus tessera's own). Borrowed where
+/// the value already lives elsewhere (issuer, audience, application), so minting
+/// copies nothing it does not have to.
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct AccessClaims {
-    pub iss: String,
-    pub sub: String,
-    pub aud: String,
+pub struct AccessClaims<'a> {
+    pub iss: Cow<'a, str>,
+    pub sub: Cow<'a, str>,
+    pub aud: Cow<'a, str>,
     pub exp: i64,
     pub iat: i64,
     pub jti: String,
-    pub client_id: String,
-    pub scope: String,
+    pub client_id: Cow<'a, str>,
+    pub scope: Cow<'a, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<String>,
+    pub profile: Option<Cow<'a, str>>,
     /// The application (tenant) the token belongs to.
-    pub app: String,
+    pub app: Cow<'a, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub department: Option<String>,
+    pub department: Option<Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_type: Option<String>,
+    pub user_type: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,13 +60,19 @@ pub struct JwtSigner {
     issuer: String,
     audience: String,
     rng: SystemRandom,
+    /// `jti` = 64 random bits chosen at start, then a 64-bit counter: unique across
+    /// instances and restarts without a system call per token.
+    jti_prefix: [u8; 8],
+    jti_counter: AtomicU64,
 }
 
 impl JwtSigner {
-    pub fn new(keys: Arc<KeySet>, issuer: String, audience: String) -> JwtSigner {
+    pub fn new(keys: Arc<KeySet>, issuer: String, audience: String) -> Result<JwtSigner, JwtError> {
         let header = serde_json::json!({ "alg": ALGORITHM, "typ": "at+jwt", "kid": keys.active().kid });
         let header_b64 = URL_SAFE_NO_PAD.encode(header.to_string());
-        JwtSigner { keys, header_b64, issuer, audience, rng: SystemRandom::new() }
+        let rng = SystemRandom::new();
+        let jti_prefix = secret::random_bytes::<8>(&rng).map_err(|_| JwtError::Random)?;
+        Ok(JwtSigner { keys, header_b64, issuer, audience, rng, jti_prefix, jti_counter: AtomicU64::new(0) })
     }
 
     pub fn issuer(&self) -> &str {
@@ -77,9 +87,13 @@ impl JwtSigner {
         &self.keys
     }
 
-    /// A fresh `jti`: 128 random bits.
-    pub fn new_jti(&self) -> Result<String, JwtError> {
-        Ok(URL_SAFE_NO_PAD.encode(secret::random_bytes::<16>(&self.rng).map_err(|_| JwtError::Random)?))
+    /// A fresh `jti` (RFC 7519 §4.1.7): never the same twice for one signer, and a
+    /// negligible chance of a clash between signers (independent 64-bit prefixes).
+    pub fn new_jti(&self) -> String {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.jti_prefix);
+        bytes[8..].copy_from_slice(&self.jti_counter.fetch_add(1, Ordering::Relaxed).to_be_bytes());
+        URL_SAFE_NO_PAD.encode(bytes)
     }
 
     /// Signs `claims` as a compact JWS with the active key.
@@ -89,19 +103,15 @@ impl JwtSigner {
         token.push_str(&self.header_b64);
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
-        let signature = self
-            .keys
-            .active()
-            .pair()
-            .sign(&self.rng, token.as_bytes())
-            .map_err(|_| JwtError::Sign)?;
+        let signature =
+            self.keys.active().pair().sign(&self.rng, token.as_bytes()).map_err(|_| JwtError::Sign)?;
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(signature.as_ref(), &mut token);
         Ok(token)
     }
 
     /// Verifies signature, `typ`, issuer, audience and expiry; answers the claims.
-    pub fn verify(&self, token: &str) -> Result<AccessClaims, JwtError> {
+    pub fn verify(&self, token: &str) -> Result<AccessClaims<'static>, JwtError> {
         let invalid = |e: jsonwebtoken::errors::Error| JwtError::Invalid(e.to_string());
         let header = jsonwebtoken::decode_header(token).map_err(invalid)?;
         if header.typ.as_deref().map(|t| t.eq_ignore_ascii_case("at+jwt")) != Some(true) {
@@ -115,7 +125,8 @@ impl JwtSigner {
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
         validation.leeway = 0;
-        let data = jsonwebtoken::decode::<AccessClaims>(token, &decoding, &validation).map_err(invalid)?;
+        let data =
+            jsonwebtoken::decode::<AccessClaims<'static>>(token, &decoding, &validation).map_err(invalid)?;
         Ok(data.claims)
     }
 }
@@ -130,10 +141,10 @@ mod tests {
         let rng = SystemRandom::new();
         let key = generate(dir.path(), KeyOrigin::Cli, 1, &rng).unwrap();
         let set = Arc::new(KeySet::new(vec![key], dir.path()).unwrap());
-        (dir, JwtSigner::new(set, "http://issuer".into(), "api".into()))
+        (dir, JwtSigner::new(set, "http://issuer".into(), "api".into()).unwrap())
     }
 
-    fn claims(exp: i64) -> AccessClaims {
+    fn claims(exp: i64) -> AccessClaims<'static> {
         AccessClaims {
             iss: "http://issuer".into(),
             sub: "c1".into(),
@@ -166,12 +177,25 @@ mod tests {
     }
 
     #[test]
+    fn jtis_are_unique_within_and_across_signers() {
+        let (_dir, a) = signer();
+        let (_dir2, b) = signer();
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..1000 {
+            assert!(seen.insert(a.new_jti()));
+            assert!(seen.insert(b.new_jti()));
+        }
+        assert_eq!(a.new_jti().len(), 22);
+    }
+
+    #[test]
     fn expired_or_tampered_tokens_are_refused() {
         let (_dir, signer) = signer();
         assert!(signer.verify(&signer.sign(&claims(now() - 10)).unwrap()).is_err());
         let token = signer.sign(&claims(now() + 60)).unwrap();
         let mut parts: Vec<&str> = token.split('.').collect();
-        let other = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&AccessClaims { sub: "x".into(), ..claims(now() + 60) }).unwrap());
+        let other = URL_SAFE_NO_PAD
+            .encode(serde_json::to_vec(&AccessClaims { sub: "x".into(), ..claims(now() + 60) }).unwrap());
         parts[1] = &other;
         assert!(signer.verify(&parts.join(".")).is_err());
     }

@@ -102,16 +102,13 @@ impl SigningKey {
         path: PathBuf,
         rng: &SystemRandom,
     ) -> Result<SigningKey, KeyError> {
-        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der, rng).map_err(|e| {
-            KeyError::Malformed { path: path.clone(), reason: e.to_string() }
-        })?;
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der, rng)
+            .map_err(|e| KeyError::Malformed { path: path.clone(), reason: e.to_string() })?;
         // Uncompressed point: 0x04 || X (32 bytes) || Y (32 bytes).
         let public = pair.public_key().as_ref();
         let (x, y) = match public {
             [0x04, rest @ ..] if rest.len() == 64 => rest.split_at(32),
-            _ => {
-                return Err(KeyError::Malformed { path, reason: "unexpected public key form".into() })
-            }
+            _ => return Err(KeyError::Malformed { path, reason: "unexpected public key form".into() }),
         };
         let x = URL_SAFE_NO_PAD.encode(x);
         let y = URL_SAFE_NO_PAD.encode(y);
@@ -153,8 +150,8 @@ pub fn load_dir(dir: &Path, rng: &SystemRandom) -> Result<Vec<SigningKey>, KeyEr
         if path.extension().and_then(|e| e.to_str()) != Some("pem") {
             continue;
         }
-        let text = std::fs::read_to_string(&path)
-            .map_err(|source| KeyError::Dir { path: path.clone(), source })?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|source| KeyError::Dir { path: path.clone(), source })?;
         keys.push(parse_pem_file(&text, path, rng)?);
     }
     keys.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.kid.cmp(&b.kid)));
@@ -203,19 +200,15 @@ fn file_modified(path: &Path) -> Option<i64> {
 }
 
 /// Generates a new key into `dir` (created if missing, file mode 0600).
-pub fn generate(
-    dir: &Path,
-    origin: KeyOrigin,
-    now: i64,
-    rng: &SystemRandom,
-) -> Result<SigningKey, KeyError> {
-    let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, rng)
-        .map_err(|_| KeyError::Random)?;
+pub fn generate(dir: &Path, origin: KeyOrigin, now: i64, rng: &SystemRandom) -> Result<SigningKey, KeyError> {
+    let doc =
+        EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, rng).map_err(|_| KeyError::Random)?;
     std::fs::create_dir_all(dir).map_err(|source| KeyError::Write { path: dir.to_owned(), source })?;
     // The file is named after the kid, known only once the key is parsed.
     let key = SigningKey::from_pkcs8(doc.as_ref(), origin, now, PathBuf::new(), rng)?;
     let path = dir.join(format!("{}.pem", key.kid));
-    let mut text = format!("tessera-origin: {}\ntessera-created: {now}\n-----BEGIN PRIVATE KEY-----\n", origin.name());
+    let mut text =
+        format!("tessera-origin: {}\ntessera-created: {now}\n-----BEGIN PRIVATE KEY-----\n", origin.name());
     let b64 = STANDARD.encode(doc.as_ref());
     for chunk in b64.as_bytes().chunks(64) {
         text.push_str(std::str::from_utf8(chunk).unwrap_or_default());
@@ -306,7 +299,8 @@ mod tests {
         let set = KeySet::new(load_dir(dir.path(), &rng).unwrap(), dir.path()).unwrap();
         assert_eq!(set.active().kid, new.kid);
         let jwks: serde_json::Value = serde_json::from_slice(set.jwks_json()).unwrap();
-        let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
+        let kids: Vec<&str> =
+            jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
         assert_eq!(kids, vec![old.kid.as_str(), new.kid.as_str()]);
     }
 

@@ -64,7 +64,10 @@ impl TestDatabase {
                 };
                 let name = format!("tessera_t_{}_{}", std::process::id(), random_suffix());
                 let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to postgres");
-                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create database");
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create database");
                 conn.close().await.ok();
                 let mut url = url::Url::parse(&admin).expect("postgres url");
                 url.set_path(&name);
@@ -76,7 +79,9 @@ impl TestDatabase {
     pub async fn drop_database(&self) {
         if let Some((admin, name)) = &self.postgres {
             if let Ok(mut conn) = sqlx::PgConnection::connect(admin).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await;
                 conn.close().await.ok();
             }
         }
@@ -212,7 +217,17 @@ impl TestServer {
 
     /// `tessera client create --type confidential --grant client_credentials --scope ... --json`.
     pub fn confidential_client(&self, scopes: &[&str]) -> TestClient {
-        let mut args = vec!["client", "create", "--name", "robot", "--type", "confidential", "--grant", "client_credentials", "--json"];
+        let mut args = vec![
+            "client",
+            "create",
+            "--name",
+            "robot",
+            "--type",
+            "confidential",
+            "--grant",
+            "client_credentials",
+            "--json",
+        ];
         for s in scopes {
             args.extend(["--scope", s]);
         }
@@ -258,15 +273,22 @@ pub async fn verify_with_jwks(
     issuer: &str,
     audience: &str,
 ) -> Result<serde_json::Value, String> {
-    let metadata: serde_json::Value = http.get(metadata_url).send().await.map_err(|e| e.to_string())?
-        .json().await.map_err(|e| e.to_string())?;
+    let metadata: serde_json::Value = http
+        .get(metadata_url)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
     // The issuer may name a public host (production behind a proxy); the test
     // fetches the same path from the server it talks to, never from the network.
-    let jwks_uri = url::Url::parse(metadata["jwks_uri"].as_str().ok_or("no jwks_uri")?).map_err(|e| e.to_string())?;
+    let jwks_uri =
+        url::Url::parse(metadata["jwks_uri"].as_str().ok_or("no jwks_uri")?).map_err(|e| e.to_string())?;
     let mut local = url::Url::parse(metadata_url).map_err(|e| e.to_string())?;
     local.set_path(jwks_uri.path());
-    let jwks: jsonwebtoken::jwk::JwkSet = http.get(local).send().await.map_err(|e| e.to_string())?
-        .json().await.map_err(|e| e.to_string())?;
+    let jwks: jsonwebtoken::jwk::JwkSet =
+        http.get(local).send().await.map_err(|e| e.to_string())?.json().await.map_err(|e| e.to_string())?;
     let header = jsonwebtoken::decode_header(token).map_err(|e| e.to_string())?;
     let kid = header.kid.ok_or("no kid")?;
     let jwk = jwks.find(&kid).ok_or("kid not in the JWKS")?;
@@ -274,7 +296,8 @@ pub async fn verify_with_jwks(
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
     validation.set_issuer(&[issuer]);
     validation.set_audience(&[audience]);
-    let data = jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation).map_err(|e| e.to_string())?;
+    let data =
+        jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation).map_err(|e| e.to_string())?;
     Ok(data.claims)
 }
 

@@ -15,7 +15,7 @@ use super::TokenResponse;
 use crate::domain::clients::GrantType;
 use crate::oauth::client_auth::PresentedClient;
 use crate::oauth::error::{AuthScheme, OAuthError};
-use crate::oauth::primitives::{JwtIssuer, NoCodes, Registrar};
+use crate::oauth::primitives::{FlowMemo, JwtIssuer, NoCodes, Registrar};
 use crate::oauth::request::FormRequest;
 use crate::AppState;
 
@@ -25,31 +25,29 @@ pub async fn grant(
     form: &FormRequest,
 ) -> Result<TokenResponse, OAuthError> {
     // RFC 6749 §4.4.2: only confidential clients, which must authenticate.
-    let client = match client {
-        Some(c) if c.secret.is_some() => c,
-        Some(c) => {
-            return Err(OAuthError::invalid_client(
+    let client =
+        match client {
+            Some(c) if c.secret.is_some() => c,
+            Some(c) => return Err(OAuthError::invalid_client(
                 "client_credentials needs client authentication (client_secret_basic or client_secret_post)",
                 c.scheme,
-            ))
-        }
-        None => {
-            return Err(OAuthError::invalid_client(
+            )),
+            None => return Err(OAuthError::invalid_client(
                 "client_credentials needs client authentication (client_secret_basic or client_secret_post)",
                 AuthScheme::None,
-            ))
-        }
-    };
+            )),
+        };
     let scope = form.get("scope");
     if let Some(scope) = scope {
         // RFC 6749 §3.3 scope-token syntax, checked here so that it answers invalid_scope.
-        scope
-            .parse::<Scope>()
-            .map_err(|_| OAuthError::InvalidScope("the scope holds a character RFC 6749 §3.3 forbids".into()))?;
+        scope.parse::<Scope>().map_err(|_| {
+            OAuthError::InvalidScope("the scope holds a character RFC 6749 §3.3 forbids".into())
+        })?;
     }
+    let memo = Arc::new(FlowMemo::default());
     let mut endpoint = CredentialsEndpoint {
-        registrar: Registrar::new(state.clone(), GrantType::ClientCredentials, client.scheme),
-        issuer: JwtIssuer::new(state),
+        registrar: Registrar::new(state.clone(), GrantType::ClientCredentials, client.scheme, memo.clone()),
+        issuer: JwtIssuer::new(state, memo),
         authorizer: NoCodes,
         extension: (),
     };
@@ -81,7 +79,9 @@ fn map_error(error: FlowError, registrar: &Registrar, scheme: AuthScheme) -> OAu
         FlowError::Unauthorized(..) => {
             registrar.rejection.take_or(OAuthError::invalid_client("client authentication failed", scheme))
         }
-        FlowError::Invalid(mut description) => registrar.rejection.take_or(from_description(&mut description)),
+        FlowError::Invalid(mut description) => {
+            registrar.rejection.take_or(from_description(&mut description))
+        }
         FlowError::Ignore => registrar
             .rejection
             .take_or(OAuthError::Server("the client credentials flow refused without a reason".into())),
@@ -94,10 +94,16 @@ fn map_error(error: FlowError, registrar: &Registrar, scheme: AuthScheme) -> OAu
 fn from_description(description: &mut ErrorDescription) -> OAuthError {
     let error = description.description();
     match error.kind() {
-        AccessTokenErrorType::InvalidClient => OAuthError::invalid_client("client authentication failed", AuthScheme::None),
+        AccessTokenErrorType::InvalidClient => {
+            OAuthError::invalid_client("client authentication failed", AuthScheme::None)
+        }
         AccessTokenErrorType::InvalidGrant => OAuthError::InvalidGrant("the grant is invalid".into()),
-        AccessTokenErrorType::UnauthorizedClient => OAuthError::UnauthorizedClient("the client may not use this grant".into()),
-        AccessTokenErrorType::UnsupportedGrantType => OAuthError::UnsupportedGrantType("unsupported grant type".into()),
+        AccessTokenErrorType::UnauthorizedClient => {
+            OAuthError::UnauthorizedClient("the client may not use this grant".into())
+        }
+        AccessTokenErrorType::UnsupportedGrantType => {
+            OAuthError::UnsupportedGrantType("unsupported grant type".into())
+        }
         AccessTokenErrorType::InvalidScope => OAuthError::InvalidScope("the scope is invalid".into()),
         AccessTokenErrorType::InvalidRequest => OAuthError::invalid_request("the request is malformed"),
     }

@@ -33,9 +33,9 @@ pub async fn post_token(
     let form = FormRequest::read(&req, payload, state.config.server.max_body_bytes).await?;
     let client = presented_client(&req, &form)?;
     let grant_type = form.require("grant_type")?;
-    let grant: GrantType = grant_type
-        .parse()
-        .map_err(|_| OAuthError::UnsupportedGrantType(format!("grant type `{grant_type}` is not supported")))?;
+    let grant: GrantType = grant_type.parse().map_err(|_| {
+        OAuthError::UnsupportedGrantType(format!("grant type `{grant_type}` is not supported"))
+    })?;
     let state: Arc<AppState> = state.into_inner();
     let response = match grant {
         GrantType::ClientCredentials => client_credentials::grant(state, client, &form).await?,

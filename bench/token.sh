@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Client-credentials tokens per second on POST /token, against the raw ES256
+# signing rate of one core. Run by hand (not in CI): bash bench/token.sh [runs] [seconds]
+#
+# The server runs on core 1 with one worker, the load generator (wrk, Debian's
+# package) on core 0, so the endpoint is measured on one core as the signing is.
+# Prints each run, then medians and the ratio endpoint / raw signing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runs=${1:-5}
+seconds=${2:-10}
+connections=${BENCH_CONNECTIONS:-32}
+port=${BENCH_PORT:-18080}
+
+if ! command -v wrk >/dev/null; then
+  echo "installing wrk (Debian package)" >&2
+  apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+fi
+
+cargo build --release --quiet --bin tessera --example sign_rate
+bin=target/release/tessera
+
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+export TESSERA__DATABASE__URL="sqlite://$work/bench.db"
+export TESSERA__KEYS__DIR="$work/keys"
+export TESSERA__SERVER__BIND="127.0.0.1:$port"
+export TESSERA__ISSUER="http://127.0.0.1:$port"
+export TESSERA__SERVER__WORKERS=1
+# Per-request info lines would measure the terminal, not the server.
+export TESSERA__LOG__LEVEL=warn
+
+client=$("$bin" client create --name bench --type confidential --grant client_credentials --scope mobile --json)
+id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["client_id"])' "$client")
+secret=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["client_secret"])' "$client")
+export TESSERA_BENCH_AUTH=$(printf '%s:%s' "$id" "$secret" | base64 -w0)
+
+taskset -c 1 "$bin" serve >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do
+  curl -fs "http://127.0.0.1:$port/.well-known/jwks.json" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+status=$(curl -s -o /dev/null -w '%{http_code}' -u "$id:$secret" -d grant_type=client_credentials "http://127.0.0.1:$port/token")
+[ "$status" = 200 ] || { echo "token endpoint answered $status" >&2; cat "$work/server.log" >&2; exit 1; }
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+: >"$work/endpoint"
+: >"$work/sign"
+for i in $(seq "$runs"); do
+  line=$(taskset -c 0 wrk -t1 -c"$connections" -d"${seconds}s" --latency -s bench/token.lua \
+    "http://127.0.0.1:$port/token" | grep '^bench:')
+  echo "run $i endpoint: ${line#bench: }"
+  case "$line" in *" non2xx=0 errors=0 "*) ;; *) echo "run $i had failed requests" >&2; exit 1 ;; esac
+  echo "$line" >>"$work/endpoint"
+  sign=$(taskset -c 1 target/release/examples/sign_rate 3)
+  echo "run $i signing:  $sign"
+  echo "$sign" >>"$work/sign"
+done
+
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
+rps=$(field rps <"$work/endpoint" | median)
+p50=$(field p50_us <"$work/endpoint" | median)
+p99=$(field p99_us <"$work/endpoint" | median)
+raw=$(field raw_sign_per_sec <"$work/sign" | median)
+mint=$(field jwt_mint_per_sec <"$work/sign" | median)
+echo
+echo "median of $runs runs ($seconds s each, $connections connections, server on 1 core):"
+echo "  token endpoint:       $rps tokens/s  (p50 ${p50} us, p99 ${p99} us)"
+echo "  raw ES256 signatures: $raw /s on one core"
+echo "  full JWT minting:     $mint /s on one core"
+awk -v a="$rps" -v b="$raw" 'BEGIN { printf "  endpoint / raw signing = %.2f (target >= 0.50)\n", a / b }'
