@@ -86,17 +86,8 @@ async fn post_authentication_issues_narrowed_scope_without_profile(backend: Back
     let Some(server) = TestServer::start(backend).await else { return };
     let client = server.confidential_client(&["master"]);
     let res = server
-        .http
-        .post(server.url("/token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &client.id),
-            ("client_secret", &client.secret),
-            ("scope", "places:read events:create"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .token_post(&client, &[("grant_type", "client_credentials"), ("scope", "places:read events:create")])
+        .await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["scope"], "places:read events:create");

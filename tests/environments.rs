@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
-
 use common::{verify_with_jwks, Backend, TestEnv, TestServer};
 use tessera::config::Environment;
 
@@ -76,86 +74,57 @@ async fn a_staging_token_is_never_valid_in_production(backend: Backend) {
     production.stop().await;
 }
 
-/// Runs `tessera --env production serve` and expects it to refuse with `message`.
+/// A production environment with `extra` settings; its server would bind a free port.
+async fn production(extra: &[(&str, &str)]) -> TestEnv {
+    let mut vars = vec![("TESSERA__SERVER__BIND", "127.0.0.1:0")];
+    vars.extend_from_slice(extra);
+    TestEnv::with(Backend::Sqlite, Environment::Production, &vars).await.unwrap()
+}
+
+/// Runs `tessera --env production serve` and expects it to refuse, saying `message`.
 fn refuses_to_serve(env: &TestEnv, message: &str) {
-    let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .args(["--env", "production", "serve"])
-        .current_dir(env.dir.path())
-        .env("TESSERA_CONFIG_DIR", TestEnv::config_dir())
-        .env_remove("TESSERA_ENV")
-        .env("TESSERA__SERVER__BIND", "127.0.0.1:0")
-        .envs(env.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .stdin(Stdio::null())
-        .output()
-        .expect("run tessera");
+    let out = env.cli(&["serve"], None);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "production started: {stderr}");
-    assert!(stderr.contains("refusing to start in production"), "{stderr}");
     assert!(stderr.contains(message), "expected `{message}` in: {stderr}");
 }
 
 #[tokio::test]
 async fn production_refuses_a_plain_http_issuer() {
-    let env = TestEnv::with(
-        Backend::Sqlite,
-        Environment::Production,
-        &[("TESSERA__ISSUER", "http://auth.tessera.test"), ("TESSERA__SECURITY__DATA_KEY", DATA_KEY)],
-    )
-    .await
-    .unwrap();
-    refuses_to_serve(&env, "https");
+    let env = production(&[
+        ("TESSERA__ISSUER", "http://auth.tessera.test"),
+        ("TESSERA__SECURITY__DATA_KEY", DATA_KEY),
+    ])
+    .await;
+    refuses_to_serve(&env, "refusing to start in production: the issuer must be an https URL");
 }
 
 #[tokio::test]
 async fn production_refuses_to_start_without_a_data_key() {
-    let env = TestEnv::with(
-        Backend::Sqlite,
-        Environment::Production,
-        &[("TESSERA__ISSUER", "https://auth.tessera.test")],
-    )
-    .await
-    .unwrap();
-    refuses_to_serve(&env, "data key");
+    let env = production(&[("TESSERA__ISSUER", "https://auth.tessera.test")]).await;
+    refuses_to_serve(&env, "refusing to start in production: no data key");
 }
 
 #[tokio::test]
 async fn production_refuses_to_generate_keys_or_use_generated_ones() {
-    let env = TestEnv::with(
-        Backend::Sqlite,
-        Environment::Production,
-        &[("TESSERA__ISSUER", "https://auth.tessera.test"), ("TESSERA__SECURITY__DATA_KEY", DATA_KEY)],
-    )
-    .await
-    .unwrap();
+    let env = production(&[
+        ("TESSERA__ISSUER", "https://auth.tessera.test"),
+        ("TESSERA__SECURITY__DATA_KEY", DATA_KEY),
+    ])
+    .await;
     // No key at all: it says how to make one, and makes none itself.
-    let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .args(["--env", "production", "serve"])
-        .current_dir(env.dir.path())
-        .env("TESSERA_CONFIG_DIR", TestEnv::config_dir())
-        .env("TESSERA__SERVER__BIND", "127.0.0.1:0")
-        .envs(env.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("keys generate"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        !env.dir.path().join("keys").exists() || env.dir.path().join("keys").read_dir().unwrap().count() == 0
-    );
+    refuses_to_serve(&env, "run `tessera keys generate`");
+    let keys = env.dir.path().join("keys");
+    assert!(!keys.exists() || keys.read_dir().unwrap().count() == 0);
 
     // A key that a development server generated for itself is refused.
-    let dev = TestEnv::new(Backend::Sqlite).await.unwrap();
-    let dev_server = dev.start().await;
-    let dev_key_dir = dev_server.env.dir.path().join("keys");
-    let prod_key_dir = env.dir.path().join("keys");
-    std::fs::create_dir_all(&prod_key_dir).unwrap();
-    for entry in std::fs::read_dir(&dev_key_dir).unwrap() {
+    let dev = TestEnv::new(Backend::Sqlite).await.unwrap().start().await;
+    std::fs::create_dir_all(&keys).unwrap();
+    for entry in std::fs::read_dir(dev.env.dir.path().join("keys")).unwrap() {
         let entry = entry.unwrap();
-        std::fs::copy(entry.path(), prod_key_dir.join(entry.file_name())).unwrap();
+        std::fs::copy(entry.path(), keys.join(entry.file_name())).unwrap();
     }
-    dev_server.stop().await;
+    dev.stop().await;
+    refuses_to_serve(&env, "refusing to start in production: signing key");
     refuses_to_serve(&env, "generated automatically");
 }

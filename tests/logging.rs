@@ -40,18 +40,8 @@ async fn secrets_and_tokens_never_reach_the_log() {
 
     let wrong = common::TestClient { id: client.id.clone(), secret: "wrong-secret-value".into() };
     assert_eq!(server.token_basic(&wrong, &[("grant_type", "client_credentials")]).await.status(), 401);
-    let res = server
-        .http
-        .post(server.url("/token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &client.id),
-            ("client_secret", &client.secret),
-            ("scope", "nope:read"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res =
+        server.token_post(&client, &[("grant_type", "client_credentials"), ("scope", "nope:read")]).await;
     assert_eq!(res.status(), 400);
     server.stop().await;
 

@@ -249,6 +249,13 @@ impl TestServer {
             .expect("token request")
     }
 
+    /// POSTs a form to `/token` with the credentials in the body (client_secret_post).
+    pub async fn token_post(&self, client: &TestClient, form: &[(&str, &str)]) -> reqwest::Response {
+        let mut fields = vec![("client_id", client.id.as_str()), ("client_secret", client.secret.as_str())];
+        fields.extend_from_slice(form);
+        self.http.post(self.url("/token")).form(&fields).send().await.expect("token request")
+    }
+
     pub async fn get_json(&self, path: &str) -> serde_json::Value {
         let res = self.http.get(self.url(path)).send().await.expect("get");
         assert_eq!(res.status(), 200, "GET {path}");
