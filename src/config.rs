@@ -78,6 +78,8 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub keys: KeysConfig,
     pub tokens: TokensConfig,
+    pub web: WebConfig,
+    pub users: UsersConfig,
     pub scopes: ScopesConfig,
     pub security: SecurityConfig,
     pub cache: CacheConfig,
@@ -126,6 +128,26 @@ pub struct KeysConfig {
 pub struct TokensConfig {
     pub access_token_ttl: u64,
     pub audience: String,
+    pub authorization_code_ttl: u64,
+    pub refresh_token_ttl: u64,
+    pub refresh_token_max_lifetime: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebConfig {
+    pub session_ttl: u64,
+    pub login_backoff_after: u32,
+    pub login_backoff_after_per_address: u32,
+    pub login_backoff_max_seconds: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsersConfig {
+    pub default_user_type: String,
+    /// User type name to the scope string it allows.
+    pub user_types: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -252,8 +274,22 @@ impl Config {
         if self.database.url.is_empty() {
             return Err(ConfigError::Invalid("database.url is empty; set TESSERA__DATABASE__URL".into()));
         }
-        crate::oauth::scope::ScopeModel::new(&self.scopes)
+        let scopes = crate::oauth::scope::ScopeModel::new(&self.scopes)
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        for (name, scope) in &self.users.user_types {
+            scopes.parse(scope).map_err(|e| ConfigError::Invalid(format!("users.user_types.{name}: {e}")))?;
+        }
+        if !self.users.user_types.contains_key(&self.users.default_user_type) {
+            return Err(ConfigError::Invalid(format!(
+                "users.default_user_type `{}` is not in users.user_types",
+                self.users.default_user_type
+            )));
+        }
+        if self.tokens.refresh_token_max_lifetime < self.tokens.refresh_token_ttl {
+            return Err(ConfigError::Invalid(
+                "tokens.refresh_token_max_lifetime must be at least tokens.refresh_token_ttl".into(),
+            ));
+        }
         Ok(())
     }
 }
@@ -439,6 +475,24 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("32 bytes"), "{err}");
+    }
+
+    #[test]
+    fn user_types_must_parse_and_name_the_default() {
+        let err = Config::load(
+            &dir(),
+            Environment::Development,
+            vars(&[("TESSERA__USERS__USER_TYPES__OPERATOR", "cars:read")]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("users.user_types.operator"), "{err}");
+        let err = Config::load(
+            &dir(),
+            Environment::Development,
+            vars(&[("TESSERA__USERS__DEFAULT_USER_TYPE", "pilot")]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("pilot"), "{err}");
     }
 
     #[test]

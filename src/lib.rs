@@ -36,6 +36,7 @@ pub struct AppState {
     pub scopes: ScopeModel,
     pub signer: JwtSigner,
     pub clients: ClientCache,
+    pub clock: domain::Clock,
     /// The RFC 8414 metadata document, serialized.
     pub metadata: web::Bytes,
     /// The JWKS document, serialized.
@@ -72,7 +73,17 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
     clients.refresh(&store).await?;
     let issuer_url = url::Url::parse(&config.issuer)
         .map_err(|_| config::ConfigError::Invalid(format!("issuer `{}` is not a URL", config.issuer)))?;
-    Ok(AppState { config, issuer_url, store, scopes, signer, clients, metadata, jwks })
+    Ok(AppState {
+        config,
+        issuer_url,
+        store,
+        scopes,
+        signer,
+        clients,
+        clock: domain::Clock::default(),
+        metadata,
+        jwks,
+    })
 }
 
 async fn load_keys(config: &Config, store: &Store) -> Result<KeySet, StartError> {

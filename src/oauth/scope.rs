@@ -65,6 +65,10 @@ impl ScopeSet {
         ScopeSet(self.0 | other.0)
     }
 
+    pub fn intersection(self, other: ScopeSet) -> ScopeSet {
+        ScopeSet(self.0 & other.0)
+    }
+
     pub fn difference(self, other: ScopeSet) -> ScopeSet {
         ScopeSet(self.0 & !other.0)
     }

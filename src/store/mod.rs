@@ -7,7 +7,10 @@
 mod apps;
 mod changes;
 mod clients;
+mod codes;
 mod keys;
+mod refresh;
+mod sessions;
 mod users;
 
 use std::str::FromStr;
@@ -19,7 +22,10 @@ use sqlx::sqlite::{
 };
 
 pub use changes::ChangeCounter;
+pub use codes::{CodeRecord, CodeRedemption};
 pub use keys::KeyRecord;
+pub use refresh::{FamilyRecord, RefreshRecord, Rotation};
+pub use sessions::SessionRecord;
 
 use crate::config::{redact_url_password, DatabaseConfig};
 

@@ -68,4 +68,14 @@ impl Store {
         });
         Ok(row.map(User::from))
     }
+
+    pub async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError> {
+        let row = on_pool!(self, pool => {
+            sqlx::query_as::<_, UserRow>(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(User::from))
+    }
 }

@@ -1,16 +1,22 @@
 //! The token endpoint (RFC 6749 §3.2): reads the form, finds the grant type and
-//! dispatches to the grant's module with one exhaustive `match`.
+//! dispatches to the grant's module with one exhaustive `match`. Each grant runs
+//! an oxide-auth-async state machine over tessera's primitives (`Flow`).
 
+mod authorization_code;
 mod client_credentials;
+mod refresh;
 
 use std::sync::Arc;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
+use oxide_auth::code_grant::error::AccessTokenErrorType;
+use oxide_auth_async::primitives::{Authorizer, Issuer};
 use serde::Serialize;
 
 use super::client_auth::presented_client;
-use super::error::OAuthError;
+use super::error::{AuthScheme, OAuthError};
+use super::primitives::{FlowMemo, Issued, JwtIssuer, Registrar};
 use super::request::FormRequest;
 use crate::domain::clients::GrantType;
 use crate::AppState;
@@ -22,6 +28,20 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     pub expires_in: u64,
     pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+impl From<Issued> for TokenResponse {
+    fn from(issued: Issued) -> Self {
+        TokenResponse {
+            access_token: issued.access_token,
+            token_type: "Bearer",
+            expires_in: issued.expires_in,
+            scope: issued.scope,
+            refresh_token: issued.refresh_token,
+        }
+    }
 }
 
 /// `POST /token`.
@@ -39,7 +59,9 @@ pub async fn post_token(
     let state: Arc<AppState> = state.into_inner();
     let response = match grant {
         GrantType::ClientCredentials => client_credentials::grant(state, client, &form).await?,
-        GrantType::AuthorizationCode | GrantType::RefreshToken | GrantType::TokenExchange => {
+        GrantType::AuthorizationCode => authorization_code::grant(state, client, &form).await?,
+        GrantType::RefreshToken => refresh::grant(state, client, &form).await?,
+        GrantType::TokenExchange => {
             return Err(OAuthError::UnsupportedGrantType(format!(
                 "grant type `{grant_type}` is not enabled on this server yet"
             )))
@@ -54,4 +76,114 @@ pub async fn post_token(
 /// Any other method on `/token` (RFC 6749 §3.2: POST only).
 pub async fn token_method_not_allowed() -> Result<HttpResponse, OAuthError> {
     Err(OAuthError::MethodNotAllowed)
+}
+
+/// The primitives one grant's state machine runs over.
+struct Flow<A, X> {
+    memo: Arc<FlowMemo>,
+    registrar: Registrar,
+    authorizer: A,
+    issuer: JwtIssuer,
+    extension: X,
+}
+
+impl<A, X> Flow<A, X> {
+    fn new(
+        state: Arc<AppState>,
+        grant: GrantType,
+        scheme: AuthScheme,
+        authorizer: impl FnOnce(Arc<FlowMemo>) -> A,
+        extension: impl FnOnce(Arc<FlowMemo>) -> X,
+    ) -> Self {
+        let memo = FlowMemo::new();
+        Flow {
+            registrar: Registrar::new(state.clone(), grant, scheme, memo.clone()),
+            authorizer: authorizer(memo.clone()),
+            issuer: JwtIssuer::new(state, memo.clone()),
+            extension: extension(memo.clone()),
+            memo,
+        }
+    }
+
+    /// The answer once the state machine succeeded.
+    fn issued(&mut self) -> Result<TokenResponse, OAuthError> {
+        self.issuer
+            .issued
+            .take()
+            .map(TokenResponse::from)
+            .ok_or_else(|| OAuthError::Server("the flow succeeded but the issuer minted nothing".into()))
+    }
+
+    /// The answer for a refusal: the reason a primitive recorded, else one made from
+    /// oxide-auth's error kind.
+    fn refusal(&self, kind: Option<AccessTokenErrorType>, scheme: AuthScheme) -> OAuthError {
+        let fallback = match kind {
+            Some(AccessTokenErrorType::InvalidClient) => {
+                OAuthError::invalid_client("client authentication failed", scheme)
+            }
+            Some(AccessTokenErrorType::InvalidGrant) => {
+                OAuthError::InvalidGrant("the grant is not valid".into())
+            }
+            Some(AccessTokenErrorType::UnauthorizedClient) => {
+                OAuthError::UnauthorizedClient("the client may not use this grant".into())
+            }
+            Some(AccessTokenErrorType::UnsupportedGrantType) => {
+                OAuthError::UnsupportedGrantType("unsupported grant type".into())
+            }
+            Some(AccessTokenErrorType::InvalidScope) => {
+                OAuthError::InvalidScope("the scope is not valid".into())
+            }
+            Some(AccessTokenErrorType::InvalidRequest) => {
+                OAuthError::invalid_request("the request is malformed")
+            }
+            None => OAuthError::Server("a primitive of the token flow failed".into()),
+        };
+        self.memo.rejection_or(fallback)
+    }
+}
+
+impl<A: Authorizer + Send, X: Send + Sync> oxide_auth_async::code_grant::client_credentials::Endpoint
+    for Flow<A, X>
+where
+    X: oxide_auth_async::code_grant::client_credentials::Extension,
+{
+    fn registrar(&self) -> &(dyn oxide_auth_async::primitives::Registrar + Sync) {
+        &self.registrar
+    }
+    fn authorizer(&mut self) -> &mut (dyn Authorizer + Send) {
+        &mut self.authorizer
+    }
+    fn issuer(&mut self) -> &mut (dyn Issuer + Send) {
+        &mut self.issuer
+    }
+    fn extension(&mut self) -> &mut (dyn oxide_auth_async::code_grant::client_credentials::Extension + Send) {
+        &mut self.extension
+    }
+}
+
+impl<A: Authorizer + Send, X: Send + Sync> oxide_auth_async::code_grant::access_token::Endpoint for Flow<A, X>
+where
+    X: oxide_auth_async::code_grant::access_token::Extension,
+{
+    fn registrar(&self) -> &(dyn oxide_auth_async::primitives::Registrar + Sync) {
+        &self.registrar
+    }
+    fn authorizer(&mut self) -> &mut (dyn Authorizer + Send) {
+        &mut self.authorizer
+    }
+    fn issuer(&mut self) -> &mut (dyn Issuer + Send) {
+        &mut self.issuer
+    }
+    fn extension(&mut self) -> &mut (dyn oxide_auth_async::code_grant::access_token::Extension + Send) {
+        &mut self.extension
+    }
+}
+
+impl<A, X> oxide_auth_async::code_grant::refresh::Endpoint for Flow<A, X> {
+    fn registrar(&self) -> &(dyn oxide_auth_async::primitives::Registrar + Sync) {
+        &self.registrar
+    }
+    fn issuer(&mut self) -> &mut (dyn Issuer + Send) {
+        &mut self.issuer
+    }
 }

@@ -1,0 +1,149 @@
+//! Logging a person in: password check with a backoff per username and per client
+//! address, and the scopes a user's type allows.
+//!
+//! Invariants: a refused login never says whether the username exists; an unknown
+//! username costs the same argon2 work as a wrong password; while a subject is in
+//! backoff its password is not even checked.
+
+use std::sync::OnceLock;
+
+use super::users::{self, User};
+use super::DomainError;
+use crate::config::{SecurityConfig, UsersConfig, WebConfig};
+use crate::oauth::scope::{ScopeModel, ScopeSet};
+use crate::store::Store;
+use crate::tokens::secret::Secret;
+
+/// Failures older than this no longer count.
+const FORGET_AFTER: i64 = 3600;
+
+#[derive(Debug)]
+pub enum LoginOutcome {
+    Success(User),
+    WrongCredentials,
+    /// Too many recent failures; try again after this many seconds.
+    Throttled {
+        retry_after: i64,
+    },
+}
+
+/// One attempt to log in to application `app_id`, from client `address`.
+#[derive(Debug)]
+pub struct LoginAttempt<'a> {
+    pub app_id: &'a str,
+    pub username: &'a str,
+    pub password: Secret,
+    pub address: Option<&'a str>,
+}
+
+/// Checks the attempt's username and password, unless a backoff holds it back.
+pub async fn login(
+    store: &Store,
+    web: &WebConfig,
+    security: &SecurityConfig,
+    attempt: LoginAttempt<'_>,
+    now: i64,
+) -> Result<LoginOutcome, DomainError> {
+    let LoginAttempt { app_id, username, password, address } = attempt;
+    let user_subject = format!("user:{app_id}:{}", username.to_lowercase());
+    let address_subject = address.map(|a| format!("addr:{a}"));
+    let mut retry_after = 0;
+    retry_after = retry_after.max(wait(store, &user_subject, web.login_backoff_after, web, now).await?);
+    if let Some(subject) = &address_subject {
+        retry_after =
+            retry_after.max(wait(store, subject, web.login_backoff_after_per_address, web, now).await?);
+    }
+    if retry_after > 0 {
+        return Ok(LoginOutcome::Throttled { retry_after });
+    }
+
+    let user = store.find_user(app_id, username).await?;
+    let stored = match &user {
+        Some(u) => u.password_hash.clone(),
+        None => dummy_hash(security)?,
+    };
+    // argon2 is deliberately slow: keep it off the async workers.
+    let matches = tokio::task::spawn_blocking(move || users::verify_password(&stored, password.expose()))
+        .await
+        .map_err(|e| DomainError::PasswordHash(e.to_string()))?;
+    match user {
+        Some(user) if matches => {
+            store.clear_login_failures(&user_subject).await?;
+            Ok(LoginOutcome::Success(user))
+        }
+        _ => {
+            store.record_login_failure(&user_subject, now).await?;
+            if let Some(subject) = &address_subject {
+                store.record_login_failure(subject, now).await?;
+            }
+            Ok(LoginOutcome::WrongCredentials)
+        }
+    }
+}
+
+/// Seconds `subject` must still wait: 2^(failures - after) after its last failure,
+/// capped, once it has more than `after` recent failures.
+async fn wait(
+    store: &Store,
+    subject: &str,
+    after: u32,
+    web: &WebConfig,
+    now: i64,
+) -> Result<i64, DomainError> {
+    let Some((failures, last)) = store.login_failures(subject).await? else {
+        return Ok(0);
+    };
+    Ok(backoff(failures, last, after, web.login_backoff_max_seconds, now))
+}
+
+fn backoff(failures: i64, last_failure_at: i64, after: u32, max: u64, now: i64) -> i64 {
+    if now - last_failure_at > FORGET_AFTER || failures < i64::from(after) {
+        return 0;
+    }
+    let exponent = (failures - i64::from(after)).clamp(0, 20) as u32;
+    let delay = 2i64.pow(exponent).min(max as i64);
+    (last_failure_at + delay - now).max(0)
+}
+
+/// A hash to check unknown usernames against, so that they cost as much as known ones.
+fn dummy_hash(security: &SecurityConfig) -> Result<String, DomainError> {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    if let Some(hash) = DUMMY.get() {
+        return Ok(hash.clone());
+    }
+    let hash = users::hash_password(security, "tessera-no-such-user")?;
+    Ok(DUMMY.get_or_init(|| hash).clone())
+}
+
+/// What `user`'s type allows: the configured scopes of the type, or of the default
+/// type when the user has none. An unknown type allows nothing.
+pub fn user_type_bound(users: &UsersConfig, scopes: &ScopeModel, user: &User) -> ScopeSet {
+    let name = user.user_type.as_deref().unwrap_or(&users.default_user_type);
+    match users.user_types.get(name).map(|s| scopes.parse(s)) {
+        Some(Ok(set)) => set,
+        _ => {
+            tracing::warn!(user_id = %user.id, user_type = name, "user type is not configured; it allows nothing");
+            ScopeSet::EMPTY
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+
+    #[test]
+    fn backoff_starts_after_the_threshold_and_doubles_up_to_the_cap() {
+        assert_eq!(backoff(2, 100, 3, 300, 100), 0);
+        assert_eq!(backoff(3, 100, 3, 300, 100), 1);
+        assert_eq!(backoff(4, 100, 3, 300, 100), 2);
+        assert_eq!(backoff(6, 100, 3, 300, 101), 7);
+        assert_eq!(backoff(30, 100, 3, 300, 100), 300);
+    }
+
+    #[test]
+    fn backoff_ends_when_the_wait_is_over_or_failures_are_old() {
+        assert_eq!(backoff(4, 100, 3, 300, 102), 0);
+        assert_eq!(backoff(30, 100, 3, 300, 100 + 3601), 0);
+    }
+}

@@ -1,0 +1,346 @@
+//! The issuer: RFC 9068 access tokens for every grant, and opaque refresh tokens
+//! (`tsr_`) for user grants, rotated on every use within a family whose reuse
+//! revokes it whole (RFC 9700 §4.14.2).
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use oxide_auth::primitives::grant::Grant;
+use oxide_auth::primitives::issuer::{IssuedToken, RefreshedToken, TokenType};
+use oxide_auth::primitives::scope::Scope;
+use ring::rand::SystemRandom;
+
+use super::FlowMemo;
+use crate::domain::clients::GrantType;
+use crate::domain::users::User;
+use crate::oauth::error::OAuthError;
+use crate::oauth::scope::ScopeSet;
+use crate::store::{FamilyRecord, Rotation};
+use crate::tokens::jwt::AccessClaims;
+use crate::tokens::secret;
+use crate::AppState;
+
+/// Prefix of refresh tokens, recognisable by secret scanners.
+pub const REFRESH_PREFIX: &str = "tsr_";
+
+/// What the issuer minted, for the endpoint's answer.
+pub struct Issued {
+    pub access_token: String,
+    pub expires_in: u64,
+    pub scope: String,
+    pub refresh_token: Option<String>,
+}
+
+pub struct JwtIssuer {
+    state: Arc<AppState>,
+    memo: Arc<FlowMemo>,
+    pub issued: Option<Issued>,
+}
+
+/// The access token just signed, with what revoking it needs.
+struct Minted {
+    token: String,
+    jti: String,
+    exp: i64,
+    scope: String,
+}
+
+impl JwtIssuer {
+    pub fn new(state: Arc<AppState>, memo: Arc<FlowMemo>) -> JwtIssuer {
+        JwtIssuer { state, memo, issued: None }
+    }
+
+    fn fail(&self, error: OAuthError) {
+        self.memo.reject(error);
+    }
+
+    /// Signs an access token for `subject` (a user, or the client itself).
+    fn mint(
+        &self,
+        subject: &str,
+        client_id: &str,
+        app: &str,
+        granted: ScopeSet,
+        user: Option<&User>,
+    ) -> Result<Minted, ()> {
+        let state = &self.state;
+        let now = state.clock.now();
+        let scope = state.scopes.format(granted);
+        let jti = state.signer.new_jti();
+        let exp = now + state.config.tokens.access_token_ttl as i64;
+        let claims = AccessClaims {
+            iss: Cow::Borrowed(state.signer.issuer()),
+            sub: Cow::Borrowed(subject),
+            aud: Cow::Borrowed(state.signer.audience()),
+            exp,
+            iat: now,
+            jti: jti.clone(),
+            client_id: Cow::Borrowed(client_id),
+            scope: Cow::Borrowed(&scope),
+            profile: state.scopes.profile_of(granted).map(|p| Cow::Borrowed(p.name())),
+            app: Cow::Borrowed(app),
+            department: user.and_then(|u| u.department.as_deref()).map(Cow::Borrowed),
+            user_type: user
+                .map(|u| u.user_type.as_deref().unwrap_or(&state.config.users.default_user_type))
+                .map(Cow::Borrowed),
+        };
+        let token = state
+            .signer
+            .sign(&claims)
+            .map_err(|e| self.fail(OAuthError::Server(format!("signing failed: {e}"))))?;
+        Ok(Minted { token, jti, exp, scope })
+    }
+
+    async fn user(&self, id: &str) -> Result<User, ()> {
+        match self.state.store.get_user(id).await {
+            Ok(Some(user)) => Ok(user),
+            Ok(None) => {
+                self.fail(OAuthError::InvalidGrant("the user of this grant no longer exists".into()));
+                Err(())
+            }
+            Err(e) => {
+                self.fail(OAuthError::Server(format!("user lookup failed: {e}")));
+                Err(())
+            }
+        }
+    }
+
+    fn new_refresh_token(&self) -> Result<secret::Secret, ()> {
+        secret::generate(&SystemRandom::new(), REFRESH_PREFIX)
+            .map_err(|_| self.fail(OAuthError::Server("the system random generator failed".into())))
+    }
+
+    fn until(seconds_from_now: i64) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + chrono::Duration::seconds(seconds_from_now)
+    }
+
+    /// A client credentials token: the client is its own subject.
+    fn issue_for_client(&mut self, grant: Grant) -> Result<IssuedToken, ()> {
+        let cached = match self.memo.client().filter(|c| c.client.id == grant.client_id).cloned() {
+            Some(cached) => cached,
+            None => self.state.clients.peek(&grant.client_id).ok_or_else(|| {
+                self.fail(OAuthError::Server("approved client left the cache".into()));
+            })?,
+        };
+        let granted = match self.memo.granted.get() {
+            Some(granted) => *granted,
+            None => self.state.scopes.parse(&grant.scope.to_string()).map_err(|e| {
+                self.fail(OAuthError::Server(format!("approved scope does not parse: {e}")));
+            })?,
+        };
+        let minted = self.mint(&grant.owner_id, &grant.client_id, &cached.client.app_id, granted, None)?;
+        let ttl = self.state.config.tokens.access_token_ttl;
+        self.issued = Some(Issued {
+            access_token: minted.token.clone(),
+            expires_in: ttl,
+            scope: minted.scope,
+            refresh_token: None,
+        });
+        Ok(IssuedToken {
+            token: minted.token,
+            refresh: None,
+            until: Self::until(ttl as i64),
+            token_type: TokenType::Bearer,
+        })
+    }
+
+    /// A token for the user who approved an authorization code, with a refresh
+    /// token when the client may refresh.
+    async fn issue_for_user(&mut self, grant: Grant, code_hash: Vec<u8>) -> Result<IssuedToken, ()> {
+        let state = self.state.clone();
+        let cached = self.memo.client().cloned().ok_or_else(|| {
+            self.fail(OAuthError::Server("no authenticated client for the code".into()));
+        })?;
+        let user = self.user(&grant.owner_id).await?;
+        let granted = state.scopes.parse(&grant.scope.to_string()).map_err(|e| {
+            self.fail(OAuthError::Server(format!("code scope does not parse: {e}")));
+        })?;
+        let minted = self.mint(&user.id, &grant.client_id, &cached.client.app_id, granted, Some(&user))?;
+        let now = state.clock.now();
+        let mut refresh = None;
+        let mut family_id = None;
+        if cached.client.allows_grant(GrantType::RefreshToken) {
+            let token = self.new_refresh_token()?;
+            let tokens = &state.config.tokens;
+            let family = FamilyRecord {
+                id: secret::generate_id(&SystemRandom::new()).map_err(|_| ())?,
+                app_id: cached.client.app_id.clone(),
+                client_id: grant.client_id.clone(),
+                user_id: user.id.clone(),
+                scope: minted.scope.clone(),
+                created_at: now,
+                last_used_at: now,
+                expires_at: now + tokens.refresh_token_max_lifetime as i64,
+                revoked_at: None,
+            };
+            let token_expires_at = now + tokens.refresh_token_ttl as i64;
+            let hash = secret::hash(token.expose().as_bytes());
+            state.store.insert_family(&family, &hash, token_expires_at).await.map_err(|e| {
+                self.fail(OAuthError::Server(format!("cannot store the refresh token: {e}")));
+            })?;
+            family_id = Some(family.id);
+            refresh = Some(token.expose().to_owned());
+        }
+        let replayed = state
+            .store
+            .record_code_issue(&code_hash, family_id.as_deref(), &minted.jti, minted.exp)
+            .await
+            .map_err(|e| self.fail(OAuthError::Server(format!("cannot record the code's tokens: {e}"))))?;
+        if replayed {
+            // The code was replayed while this first use was being answered: what it
+            // issued is revoked at once (RFC 6749 §4.1.2).
+            if let Some(family) = &family_id {
+                let _ = state.store.revoke_family(family, now).await;
+            }
+            let _ = state.store.revoke_access_token(&minted.jti, minted.exp).await;
+        }
+        let ttl = state.config.tokens.access_token_ttl;
+        self.issued = Some(Issued {
+            access_token: minted.token.clone(),
+            expires_in: ttl,
+            scope: minted.scope,
+            refresh_token: refresh.clone(),
+        });
+        Ok(IssuedToken {
+            token: minted.token,
+            refresh,
+            until: Self::until(ttl as i64),
+            token_type: TokenType::Bearer,
+        })
+    }
+}
+
+#[async_trait]
+impl oxide_auth_async::primitives::Issuer for JwtIssuer {
+    async fn issue(&mut self, grant: Grant) -> Result<IssuedToken, ()> {
+        match self.memo.code.get().map(|(hash, _)| hash.clone()) {
+            Some(code_hash) => self.issue_for_user(grant, code_hash).await,
+            None => self.issue_for_client(grant),
+        }
+    }
+
+    async fn refresh(&mut self, refresh: &str, grant: Grant) -> Result<RefreshedToken, ()> {
+        let state = self.state.clone();
+        let Some((hash, record)) = self.memo.refresh.get().cloned() else {
+            self.fail(OAuthError::Server("refresh without a recovered token".into()));
+            return Err(());
+        };
+        debug_assert_eq!(secret::hash(refresh.as_bytes()).to_vec(), hash);
+        let now = state.clock.now();
+        let family = &record.family;
+        let token = self.new_refresh_token()?;
+        let expires_at = (now + state.config.tokens.refresh_token_ttl as i64).min(family.expires_at);
+        let new_hash = secret::hash(token.expose().as_bytes());
+        let rotation =
+            state.store.rotate_refresh(&family.id, &hash, &new_hash, expires_at, now).await.map_err(|e| {
+                self.fail(OAuthError::Server(format!("cannot rotate the refresh token: {e}")));
+            })?;
+        match rotation {
+            Rotation::Rotated => {}
+            Rotation::AlreadySpent => {
+                tracing::warn!(family = %family.id, "refresh token reused; revoking its family");
+                let _ = state.store.revoke_family(&family.id, now).await;
+                self.fail(OAuthError::InvalidGrant(
+                    "the refresh token was already used; every token of its login is revoked".into(),
+                ));
+                return Err(());
+            }
+            Rotation::FamilyEnded => {
+                self.fail(OAuthError::InvalidGrant("the refresh token is revoked or expired".into()));
+                return Err(());
+            }
+        }
+        let user = self.user(&family.user_id).await?;
+        // The access token may carry a narrower scope than the family (RFC 6749 §6);
+        // the rotated refresh token keeps the family's.
+        let granted = state.scopes.parse(&grant.scope.to_string()).map_err(|e| {
+            self.fail(OAuthError::Server(format!("refreshed scope does not parse: {e}")));
+        })?;
+        let minted = self.mint(&user.id, &family.client_id, &family.app_id, granted, Some(&user))?;
+        let ttl = state.config.tokens.access_token_ttl;
+        self.issued = Some(Issued {
+            access_token: minted.token.clone(),
+            expires_in: ttl,
+            scope: minted.scope,
+            refresh_token: Some(token.expose().to_owned()),
+        });
+        Ok(RefreshedToken {
+            token: minted.token,
+            refresh: Some(token.expose().to_owned()),
+            until: Self::until(ttl as i64),
+            token_type: TokenType::Bearer,
+        })
+    }
+
+    async fn recover_token(&mut self, token: &str) -> Result<Option<Grant>, ()> {
+        let Ok(claims) = self.state.signer.verify(token) else {
+            return Ok(None);
+        };
+        let scope = claims.scope.parse::<Scope>().map_err(|_| ())?;
+        let until = chrono::DateTime::from_timestamp(claims.exp, 0).ok_or(())?;
+        let redirect_uri = url::Url::parse(&claims.iss).map_err(|_| ())?;
+        Ok(Some(Grant {
+            owner_id: claims.sub.into_owned(),
+            client_id: claims.client_id.into_owned(),
+            scope,
+            redirect_uri,
+            until,
+            extensions: Default::default(),
+        }))
+    }
+
+    async fn recover_refresh(&mut self, token: &str) -> Result<Option<Grant>, ()> {
+        let state = self.state.clone();
+        let invalid = |memo: &FlowMemo, why: &str| {
+            memo.reject(OAuthError::InvalidGrant(why.to_owned()));
+            Ok(None)
+        };
+        if !token.starts_with(REFRESH_PREFIX) {
+            return invalid(&self.memo, "the refresh token is not valid");
+        }
+        let hash = secret::hash(token.as_bytes());
+        let record = match state.store.find_refresh(&hash).await {
+            Ok(Some(record)) => record,
+            Ok(None) => return invalid(&self.memo, "the refresh token is not valid"),
+            Err(e) => {
+                self.fail(OAuthError::Server(format!("refresh token lookup failed: {e}")));
+                return Err(());
+            }
+        };
+        let now = state.clock.now();
+        let family = &record.family;
+        if record.rotated_at.is_some() {
+            tracing::warn!(family = %family.id, "rotated refresh token presented again; revoking its family");
+            let _ = state.store.revoke_family(&family.id, now).await;
+            return invalid(
+                &self.memo,
+                "the refresh token was already used; every token of its login is revoked",
+            );
+        }
+        if family.revoked_at.is_some() {
+            return invalid(&self.memo, "the refresh token is revoked");
+        }
+        if record.expires_at <= now || family.expires_at <= now {
+            return invalid(&self.memo, "the refresh token has expired");
+        }
+        if self.memo.presented_client.get().is_some_and(|id| *id != family.client_id) {
+            return invalid(&self.memo, "the refresh token was issued to another client");
+        }
+        // The family's scope in single scopes, so that oxide-auth can check that a
+        // requested narrower scope is within it.
+        let set = state.scopes.parse(&family.scope).map_err(|_| ())?;
+        let scope = state.scopes.format(set).parse::<Scope>().map_err(|_| ())?;
+        let until = Self::until(record.expires_at.min(family.expires_at) - now);
+        let grant = Grant {
+            owner_id: family.user_id.clone(),
+            client_id: family.client_id.clone(),
+            scope,
+            redirect_uri: state.issuer_url.clone(),
+            until,
+            extensions: Default::default(),
+        };
+        let _ = self.memo.refresh.set((hash.to_vec(), record));
+        Ok(Some(grant))
+    }
+}

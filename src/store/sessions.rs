@@ -1,0 +1,152 @@
+//! Browser sessions and remembered consent.
+
+use super::{on_pool, Store, StoreError};
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct SessionRecord {
+    pub csrf_token: String,
+    pub user_id: Option<String>,
+    pub authenticated_at: Option<i64>,
+    pub expires_at: i64,
+}
+
+impl Store {
+    /// Stores a new anonymous session, dropping expired ones on the way.
+    pub async fn insert_session(
+        &self,
+        id_hash: &[u8],
+        csrf_token: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(pool).await?;
+            sqlx::query(
+                "INSERT INTO sessions (id_hash, csrf_token, user_id, authenticated_at, created_at, expires_at) \
+                 VALUES ($1, $2, NULL, NULL, $3, $4)",
+            )
+            .bind(id_hash)
+            .bind(csrf_token)
+            .bind(now)
+            .bind(expires_at)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The live session with this id hash.
+    pub async fn get_session(&self, id_hash: &[u8], now: i64) -> Result<Option<SessionRecord>, StoreError> {
+        let row = on_pool!(self, pool => {
+            sqlx::query_as::<_, SessionRecord>(
+                "SELECT csrf_token, user_id, authenticated_at, expires_at FROM sessions \
+                 WHERE id_hash = $1 AND expires_at > $2",
+            )
+            .bind(id_hash)
+            .bind(now)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row)
+    }
+
+    /// Replaces a session by a new one (new id, new CSRF token) that belongs to
+    /// `user_id`: a login never keeps the id it was given (session fixation).
+    pub async fn login_session(
+        &self,
+        old_hash: Option<&[u8]>,
+        new_hash: &[u8],
+        csrf_token: &str,
+        user_id: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            if let Some(old) = old_hash {
+                sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(old).execute(&mut *tx).await?;
+            }
+            sqlx::query(
+                "INSERT INTO sessions (id_hash, csrf_token, user_id, authenticated_at, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $4, $5)",
+            )
+            .bind(new_hash)
+            .bind(csrf_token)
+            .bind(user_id)
+            .bind(now)
+            .bind(expires_at)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The scope `user_id` consented to for `client_id`, if any.
+    pub async fn get_consent(&self, user_id: &str, client_id: &str) -> Result<Option<String>, StoreError> {
+        let scope = on_pool!(self, pool => {
+            sqlx::query_scalar::<_, String>("SELECT scope FROM consents WHERE user_id = $1 AND client_id = $2")
+                .bind(user_id)
+                .bind(client_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(scope)
+    }
+
+    pub async fn put_consent(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        scope: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO consents (user_id, client_id, scope, granted_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at",
+            )
+            .bind(user_id)
+            .bind(client_id)
+            .bind(scope)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Failed logins recorded for `subject` (a username or a client address).
+    pub async fn login_failures(&self, subject: &str) -> Result<Option<(i64, i64)>, StoreError> {
+        let row = on_pool!(self, pool => {
+            sqlx::query_as::<_, (i64, i64)>("SELECT failures, last_failure_at FROM login_failures WHERE subject = $1")
+                .bind(subject)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row)
+    }
+
+    pub async fn record_login_failure(&self, subject: &str, now: i64) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO login_failures (subject, failures, last_failure_at) VALUES ($1, 1, $2) \
+                 ON CONFLICT (subject) DO UPDATE SET failures = CASE \
+                 WHEN login_failures.last_failure_at < $2 - 3600 THEN 1 ELSE login_failures.failures + 1 END, \
+                 last_failure_at = excluded.last_failure_at",
+            )
+            .bind(subject)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn clear_login_failures(&self, subject: &str) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("DELETE FROM login_failures WHERE subject = $1").bind(subject).execute(pool).await?;
+        });
+        Ok(())
+    }
+}
