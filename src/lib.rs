@@ -11,13 +11,14 @@ pub mod domain;
 pub mod oauth;
 pub mod store;
 pub mod tokens;
+pub mod web;
 mod web_context;
 
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::{web, App, HttpServer};
+use actix_web::{App, HttpServer};
 use ring::rand::SystemRandom;
 
 use crate::config::{Config, Environment};
@@ -38,9 +39,9 @@ pub struct AppState {
     pub clients: ClientCache,
     pub clock: domain::Clock,
     /// The RFC 8414 metadata document, serialized.
-    pub metadata: web::Bytes,
+    pub metadata: actix_web::web::Bytes,
     /// The JWKS document, serialized.
-    pub jwks: web::Bytes,
+    pub jwks: actix_web::web::Bytes,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,9 +67,9 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
     let store = Store::connect(&config.database).await?;
     store.migrate().await?;
     let key_set = load_keys(&config, &store).await?;
-    let jwks = web::Bytes::copy_from_slice(key_set.jwks_json());
+    let jwks = actix_web::web::Bytes::copy_from_slice(key_set.jwks_json());
     let signer = JwtSigner::new(Arc::new(key_set), config.issuer.clone(), config.tokens.audience.clone())?;
-    let metadata = web::Bytes::from(oauth::metadata::document(&config, &scopes).to_string());
+    let metadata = actix_web::web::Bytes::from(oauth::metadata::document(&config, &scopes).to_string());
     let clients = ClientCache::default();
     clients.refresh(&store).await?;
     let issuer_url = url::Url::parse(&config.issuer)
@@ -149,13 +150,14 @@ pub async fn run(config: Config, listener: TcpListener) -> Result<Running, Start
 /// Serves a prepared state on `listener`.
 pub fn serve(state: Arc<AppState>, listener: TcpListener) -> Result<Running, StartError> {
     let addr = listener.local_addr()?;
-    let data = web::Data::from(state.clone());
+    let data = actix_web::web::Data::from(state.clone());
     let workers = state.config.server.workers;
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
             .wrap(actix_web::middleware::from_fn(web_context::request_context))
             .configure(oauth::routes)
+            .configure(web::routes)
     })
     .listen(listener)?;
     if workers > 0 {

@@ -385,17 +385,23 @@ async fn metadata_lists_what_the_server_offers(backend: Backend) {
     assert_eq!(oauth["issuer"], server.issuer.as_str());
     assert_eq!(oauth["token_endpoint"], format!("{}/token", server.issuer));
     assert_eq!(oauth["jwks_uri"], format!("{}/.well-known/jwks.json", server.issuer));
-    assert_eq!(oauth["grant_types_supported"], serde_json::json!(["client_credentials"]));
+    assert_eq!(
+        oauth["grant_types_supported"],
+        serde_json::json!(["authorization_code", "refresh_token", "client_credentials"])
+    );
     assert_eq!(
         oauth["token_endpoint_auth_methods_supported"],
-        serde_json::json!(["client_secret_basic", "client_secret_post"])
+        serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
     );
+    assert_eq!(oauth["authorization_endpoint"], format!("{}/authorize", server.issuer));
+    assert_eq!(oauth["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+    assert_eq!(oauth["authorization_response_iss_parameter_supported"], true);
+    assert_eq!(oauth["response_types_supported"], serde_json::json!(["code"]));
     let scopes: Vec<&str> =
         oauth["scopes_supported"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
     for s in ["master", "mobile", "admin", "places:read", "events:create"] {
         assert!(scopes.contains(&s), "{s} missing from {scopes:?}");
     }
-    assert!(oauth["response_types_supported"].is_array());
 
     let res = server.http.get(server.url("/.well-known/jwks.json")).send().await.unwrap();
     assert_eq!(res.headers()["content-type"], "application/jwk-set+json");

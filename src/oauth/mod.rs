@@ -2,6 +2,7 @@
 //! client authentication and the scope model. Handlers parse and answer; the
 //! decisions are in oxide-auth's flows fed by `primitives`.
 
+pub mod authorize;
 pub mod client_auth;
 pub mod error;
 pub mod metadata;
@@ -14,12 +15,17 @@ use actix_web::web;
 
 /// Registers the protocol's routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/.well-known/oauth-authorization-server", web::get().to(metadata::get_metadata))
-        .route("/.well-known/openid-configuration", web::get().to(metadata::get_metadata))
-        .route("/.well-known/jwks.json", web::get().to(metadata::get_jwks))
-        .service(
-            web::resource("/token")
-                .route(web::post().to(token::post_token))
-                .default_service(web::to(token::token_method_not_allowed)),
-        );
+    cfg.service(
+        web::resource("/authorize")
+            .route(web::get().to(authorize::authorize))
+            .route(web::post().to(authorize::authorize)),
+    )
+    .route("/.well-known/oauth-authorization-server", web::get().to(metadata::get_metadata))
+    .route("/.well-known/openid-configuration", web::get().to(metadata::get_metadata))
+    .route("/.well-known/jwks.json", web::get().to(metadata::get_jwks))
+    .service(
+        web::resource("/token")
+            .route(web::post().to(token::post_token))
+            .default_service(web::to(token::token_method_not_allowed)),
+    );
 }

@@ -14,6 +14,7 @@ pub struct FormRequest {
 }
 
 impl FormRequest {
+    /// The body of a request to an endpoint that takes no query parameters.
     pub async fn read(
         req: &HttpRequest,
         payload: web::Payload,
@@ -23,6 +24,15 @@ impl FormRequest {
             // RFC 6749 §2.3.1 and §3.2: credentials and parameters go in the body.
             return Err(OAuthError::invalid_request("send parameters in the request body, not in the URL"));
         }
+        Self::read_body(req, payload, limit).await
+    }
+
+    /// The form-encoded body, at most `limit` bytes.
+    pub async fn read_body(
+        req: &HttpRequest,
+        payload: web::Payload,
+        limit: usize,
+    ) -> Result<FormRequest, OAuthError> {
         let content_type =
             req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
         let essence = content_type.split(';').next().unwrap_or("").trim();

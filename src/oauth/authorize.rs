@@ -1,0 +1,378 @@
+//! The authorization endpoint (RFC 6749 §4.1.1, RFC 7636, RFC 9207): oxide-auth's
+//! code grant state machine checks the request; the person then signs in and
+//! consents on tessera's pages, which post back to the same URL.
+//!
+//! Invariants: nothing is redirected before the client and its redirect URI are
+//! verified (an unknown client or redirect URI gets an HTML page); every redirect
+//! to the client carries `iss`; a form is acted on only with the session's CSRF
+//! token; consent is remembered per user and client.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use actix_web::cookie::Cookie;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use oxide_auth::code_grant::authorization::{Error as FlowError, ErrorUrl, Request as FlowRequest};
+use oxide_auth::code_grant::error::{AuthorizationError, AuthorizationErrorType};
+use oxide_auth_async::code_grant::authorization::{authorization_code, Extension, Pending};
+use oxide_auth_async::primitives::Authorizer;
+use url::Url;
+
+use super::error::{AuthScheme, OAuthError};
+use super::primitives::{CodeAuthorizer, FlowMemo, PkceAuthorization, Registrar};
+use super::request::FormRequest;
+use crate::domain::clients::GrantType;
+use crate::domain::login::{self, user_type_bound, LoginAttempt, LoginOutcome};
+use crate::domain::users::User;
+use crate::oauth::scope::ScopeSet;
+use crate::tokens::secret::Secret;
+use crate::web::session;
+use crate::web::{describe_scopes, error_page, render, ConsentPage, LoginPage};
+use crate::AppState;
+
+/// `GET /authorize` (the request) and `POST /authorize` (the login and consent
+/// forms, posted back with the request's query string).
+pub async fn authorize(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+    let state = state.into_inner();
+    match handle(&state, &req, payload).await {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!(error = %e, "authorization request failed");
+            error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "The sign-in could not be completed. Please try again.",
+            )
+        }
+    }
+}
+
+async fn handle(
+    state: &Arc<AppState>,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, String> {
+    let query = match FormRequest::parse(req.query_string().as_bytes()) {
+        Ok(query) => query,
+        Err(e) => return Ok(invalid_request_page(&e)),
+    };
+    let form = if req.method() == Method::POST {
+        match FormRequest::read_body(req, payload, state.config.server.max_body_bytes).await {
+            Ok(form) => Some(form),
+            Err(e) => return Ok(invalid_request_page(&e)),
+        }
+    } else {
+        None
+    };
+
+    let memo = FlowMemo::new();
+    let mut flow = AuthorizeFlow {
+        registrar: Registrar::new(
+            state.clone(),
+            GrantType::AuthorizationCode,
+            AuthScheme::None,
+            memo.clone(),
+        ),
+        authorizer: CodeAuthorizer::new(state.clone(), memo.clone()),
+        extension: PkceAuthorization::new(memo.clone()),
+    };
+    let pending = match authorization_code(&mut flow, &Input { query: &query }).await {
+        Ok(pending) => pending,
+        Err(error) => return Ok(refuse(state, &memo, error, req.method())),
+    };
+    let Some(client) = memo.client().cloned() else {
+        return Err("the flow bound no client".into());
+    };
+    let post = req.method() == Method::POST;
+    let action = format!("/authorize?{}", req.query_string());
+    let loaded = session::load(state, req).await.map_err(|e| e.to_string())?;
+
+    // The signed-in user, if the session has one of this client's application.
+    let mut user = match loaded.as_ref().and_then(|s| s.record.user_id.clone()) {
+        Some(id) => state
+            .store
+            .get_user(&id)
+            .await
+            .map_err(|e| e.to_string())?
+            .filter(|u| u.app_id == client.client.app_id),
+        None => None,
+    };
+    let mut session = loaded;
+    let mut cookie = None;
+
+    if let Some(form) = &form {
+        if !session.as_ref().is_some_and(|s| s.csrf_matches(form.get("csrf_token"))) {
+            tracing::info!("authorization form without a valid CSRF token");
+            let (fresh, new_cookie) = session::start(state).await.map_err(|e| e.to_string())?;
+            let page = LoginPage {
+                action: &action,
+                client_name: &client.client.name,
+                csrf_token: &fresh.record.csrf_token,
+                username: "",
+                message: Some("This form has expired. Please sign in again."),
+            };
+            return Ok(with_cookie(render(StatusCode::FORBIDDEN, &page), Some(new_cookie)));
+        }
+        if let Some(username) = form.get("username") {
+            let address = req.peer_addr().map(|a| a.ip().to_string());
+            let attempt = LoginAttempt {
+                app_id: &client.client.app_id,
+                username,
+                password: Secret::new(form.get("password").unwrap_or_default().to_owned()),
+                address: address.as_deref(),
+            };
+            let outcome = login::login(
+                &state.store,
+                &state.config.web,
+                &state.config.security,
+                attempt,
+                state.clock.now(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            let current = session.take().ok_or("no session after the CSRF check")?;
+            let message = match outcome {
+                LoginOutcome::Success(signed_in) => {
+                    let (fresh, new_cookie) = session::log_in(state, Some(&current), &signed_in.id)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    session = Some(fresh);
+                    cookie = Some(new_cookie);
+                    user = Some(signed_in);
+                    None
+                }
+                LoginOutcome::WrongCredentials => Some("The username or password is not correct.".to_owned()),
+                LoginOutcome::Throttled { retry_after } => {
+                    Some(format!("Too many attempts. Please wait {retry_after} seconds and try again."))
+                }
+            };
+            if let Some(message) = message {
+                let page = LoginPage {
+                    action: &action,
+                    client_name: &client.client.name,
+                    csrf_token: &current.record.csrf_token,
+                    username,
+                    message: Some(&message),
+                };
+                return Ok(render(StatusCode::OK, &page));
+            }
+            session = session.or(Some(current));
+        }
+    }
+
+    let Some(user) = user else {
+        // Not signed in: the login page, with a session to carry its CSRF token.
+        let current = match session {
+            Some(s) => s,
+            None => {
+                let (fresh, new_cookie) = session::start(state).await.map_err(|e| e.to_string())?;
+                cookie = Some(new_cookie);
+                fresh
+            }
+        };
+        let page = LoginPage {
+            action: &action,
+            client_name: &client.client.name,
+            csrf_token: &current.record.csrf_token,
+            username: "",
+            message: None,
+        };
+        return Ok(with_cookie(render(StatusCode::OK, &page), cookie));
+    };
+    let current = session.ok_or("a signed-in user without a session")?;
+
+    // What may be granted: the negotiated scope, within what the user's type allows.
+    let negotiated = state.scopes.parse(&pending.pre_grant().scope.to_string()).map_err(|e| e.to_string())?;
+    let grantable = negotiated.intersection(user_type_bound(&state.config.users, &state.scopes, &user));
+    if grantable.is_empty() {
+        let url = error_url(
+            &pending,
+            AuthorizationErrorType::InvalidScope,
+            "none of the requested scopes is allowed for this user",
+        );
+        return Ok(with_cookie(redirect(state, url, post), cookie));
+    }
+
+    let decision = form.as_ref().and_then(|f| f.get("decision"));
+    let remembered = consented(state, &user, &client.client.id).await?;
+    let approve = match decision {
+        Some("allow") => true,
+        Some("deny") => {
+            let url = match pending.deny() {
+                Err(FlowError::Redirect(url)) => url.into(),
+                _ => return Err("denying produced no redirect".into()),
+            };
+            return Ok(with_cookie(redirect(state, url, post), cookie));
+        }
+        Some(_) => {
+            return Ok(invalid_request_page(&OAuthError::invalid_request("decision must be allow or deny")))
+        }
+        None => remembered.contains(grantable),
+    };
+    if !approve {
+        let page = ConsentPage {
+            action: &action,
+            client_name: &client.client.name,
+            csrf_token: &current.record.csrf_token,
+            username: &user.username,
+            scopes: describe_scopes(&state.scopes, grantable),
+        };
+        return Ok(with_cookie(render(StatusCode::OK, &page), cookie));
+    }
+    if decision.is_some() {
+        let scope = state.scopes.format(remembered.union(grantable));
+        state
+            .store
+            .put_consent(&user.id, &client.client.id, &scope, state.clock.now())
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    // Should issuing fail for a reason the client may hear, it hears it here.
+    let refused =
+        error_url(&pending, AuthorizationErrorType::InvalidScope, "the requested scope cannot be granted");
+    let url = match pending.authorize(&mut flow, Cow::Borrowed(&user.id)).await {
+        Ok(url) => url,
+        Err(_) => match memo.rejection_or(OAuthError::Server("no code was issued".into())) {
+            OAuthError::InvalidScope(_) => refused,
+            other => return Err(other.to_string()),
+        },
+    };
+    Ok(with_cookie(redirect(state, url, post), cookie))
+}
+
+fn with_cookie(mut response: HttpResponse, cookie: Option<Cookie<'static>>) -> HttpResponse {
+    if let Some(cookie) = cookie {
+        if let Err(e) = response.add_cookie(&cookie) {
+            tracing::error!(error = %e, "cannot set the session cookie");
+        }
+    }
+    response
+}
+
+/// The scopes `user` already consented to for `client_id`.
+async fn consented(state: &AppState, user: &User, client_id: &str) -> Result<ScopeSet, String> {
+    let stored = state.store.get_consent(&user.id, client_id).await.map_err(|e| e.to_string())?;
+    Ok(stored.and_then(|s| state.scopes.parse(&s).ok()).unwrap_or(ScopeSet::EMPTY))
+}
+
+/// RFC 9207: every authorization response names the issuer.
+fn redirect(state: &AppState, mut url: Url, after_post: bool) -> HttpResponse {
+    url.query_pairs_mut().append_pair("iss", &state.config.issuer);
+    // RFC 9700 §4.11: 303 after a form, so the browser does not post it again.
+    let status = if after_post { StatusCode::SEE_OTHER } else { StatusCode::FOUND };
+    let mut response = crate::web::page_builder(status);
+    match HeaderValue::from_str(url.as_str()) {
+        Ok(location) => response.insert_header((header::LOCATION, location)).finish(),
+        Err(_) => error_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong",
+            "The return address is not valid.",
+        ),
+    }
+}
+
+fn error_url(pending: &Pending, kind: AuthorizationErrorType, description: &str) -> Url {
+    let mut error = AuthorizationError::default();
+    error.set_type(kind);
+    error.explain(description.to_owned());
+    let base = pending.pre_grant().redirect_uri.to_url();
+    ErrorUrl::new(base, pending.as_solicitation().state(), error).into()
+}
+
+/// Answers a request oxide-auth refused: an HTML page when the client or its
+/// redirect URI could not be verified, else a redirect with the error.
+fn refuse(state: &AppState, memo: &FlowMemo, error: FlowError, method: &Method) -> HttpResponse {
+    let reason = memo.rejection_or(OAuthError::invalid_request("client_id is missing or not valid"));
+    match error {
+        FlowError::Ignore => {
+            tracing::info!(reason = %reason, "authorization request refused without redirect");
+            let (title, message) = match &reason {
+                OAuthError::InvalidClient { .. } => (
+                    "Unknown application",
+                    "This sign-in request names an application that is not registered.".to_owned(),
+                ),
+                OAuthError::UnauthorizedClient(_) => (
+                    "Not allowed",
+                    "This application is not registered to sign people in this way.".to_owned(),
+                ),
+                OAuthError::InvalidRequest(why) => {
+                    ("Invalid sign-in request", format!("The request is not valid: {why}."))
+                }
+                _ => ("Invalid sign-in request", "The request is not valid.".to_owned()),
+            };
+            error_page(StatusCode::BAD_REQUEST, title, &message)
+        }
+        FlowError::Redirect(mut url) => {
+            if let OAuthError::InvalidRequest(why) | OAuthError::InvalidScope(why) = &reason {
+                url.description().explain(why.clone());
+            }
+            redirect(state, url.into(), method == Method::POST)
+        }
+        FlowError::PrimitiveError => {
+            tracing::error!(reason = %reason, "authorization request failed");
+            error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "The sign-in could not be started.",
+            )
+        }
+    }
+}
+
+fn invalid_request_page(error: &OAuthError) -> HttpResponse {
+    let message = match error {
+        OAuthError::InvalidRequest(why) => format!("The request is not valid: {why}."),
+        other => format!("The request is not valid ({}).", other.code()),
+    };
+    error_page(StatusCode::BAD_REQUEST, "Invalid sign-in request", &message)
+}
+
+/// The primitives of the authorization request.
+struct AuthorizeFlow {
+    registrar: Registrar,
+    authorizer: CodeAuthorizer,
+    extension: PkceAuthorization,
+}
+
+impl oxide_auth_async::code_grant::authorization::Endpoint for AuthorizeFlow {
+    fn registrar(&self) -> &(dyn oxide_auth_async::primitives::Registrar + Sync) {
+        &self.registrar
+    }
+    fn authorizer(&mut self) -> &mut (dyn Authorizer + Send) {
+        &mut self.authorizer
+    }
+    fn extension(&mut self) -> &mut (dyn Extension + Send) {
+        &mut self.extension
+    }
+}
+
+/// The authorization request's query parameters.
+struct Input<'a> {
+    query: &'a FormRequest,
+}
+
+impl FlowRequest for Input<'_> {
+    fn valid(&self) -> bool {
+        true
+    }
+    fn client_id(&self) -> Option<Cow<'_, str>> {
+        self.query.get("client_id").map(Cow::Borrowed)
+    }
+    fn scope(&self) -> Option<Cow<'_, str>> {
+        self.query.get("scope").map(Cow::Borrowed)
+    }
+    fn redirect_uri(&self) -> Option<Cow<'_, str>> {
+        self.query.get("redirect_uri").map(Cow::Borrowed)
+    }
+    fn state(&self) -> Option<Cow<'_, str>> {
+        self.query.get("state").map(Cow::Borrowed)
+    }
+    fn response_type(&self) -> Option<Cow<'_, str>> {
+        self.query.get("response_type").map(Cow::Borrowed)
+    }
+    fn extension(&self, key: &str) -> Option<Cow<'_, str>> {
+        self.query.get(key).map(Cow::Borrowed)
+    }
+}
