@@ -276,9 +276,15 @@ fn redirect(state: &AppState, mut url: Url, after_post: bool) -> HttpResponse {
 fn error_url(pending: &Pending, kind: AuthorizationErrorType, description: &str) -> Url {
     let mut error = AuthorizationError::default();
     error.set_type(kind);
-    error.explain(description.to_owned());
     let base = pending.pre_grant().redirect_uri.to_url();
-    ErrorUrl::new(base, pending.as_solicitation().state(), error).into()
+    with_description(ErrorUrl::new(base, pending.as_solicitation().state(), error).into(), description)
+}
+
+/// RFC 6749 §4.1.2.1 names it `error_description`; oxide-auth's own explanation
+/// would be sent as `description`, so tessera adds it itself.
+fn with_description(mut url: Url, description: &str) -> Url {
+    url.query_pairs_mut().append_pair("error_description", description);
+    url
 }
 
 /// Answers a request oxide-auth refused: an HTML page when the client or its
@@ -304,11 +310,14 @@ fn refuse(state: &AppState, memo: &FlowMemo, error: FlowError, method: &Method) 
             };
             error_page(StatusCode::BAD_REQUEST, title, &message)
         }
-        FlowError::Redirect(mut url) => {
-            if let OAuthError::InvalidRequest(why) | OAuthError::InvalidScope(why) = &reason {
-                url.description().explain(why.clone());
-            }
-            redirect(state, url.into(), method == Method::POST)
+        FlowError::Redirect(url) => {
+            let url = match &reason {
+                OAuthError::InvalidRequest(why) | OAuthError::InvalidScope(why) => {
+                    with_description(url.into(), why)
+                }
+                _ => url.into(),
+            };
+            redirect(state, url, method == Method::POST)
         }
         FlowError::PrimitiveError => {
             tracing::error!(reason = %reason, "authorization request failed");

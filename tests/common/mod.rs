@@ -175,6 +175,7 @@ impl TestEnv {
         let running = tessera::run(config, listener).await.expect("server starts");
         let handle = running.handle();
         let issuer = running.state.config.issuer.clone();
+        let state = running.state.clone();
         let task = tokio::spawn(running.wait());
         TestServer {
             base: format!("http://127.0.0.1:{port}"),
@@ -182,6 +183,7 @@ impl TestEnv {
             http: reqwest::Client::new(),
             handle,
             task: Some(task),
+            state,
             env: self,
         }
     }
@@ -196,6 +198,9 @@ pub struct TestServer {
     pub issuer: String,
     pub http: reqwest::Client,
     pub env: TestEnv,
+    /// The running server's state: its clock and store, for what a test must
+    /// move (time) or look at (revocations).
+    pub state: std::sync::Arc<tessera::AppState>,
     handle: actix_web::dev::ServerHandle,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -316,3 +321,5 @@ pub fn claims_unverified(token: &str) -> serde_json::Value {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("base64url");
     serde_json::from_slice(&bytes).expect("json claims")
 }
+
+pub mod flow;

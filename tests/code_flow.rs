@@ -1,0 +1,485 @@
+//! The authorization code flow with PKCE and refresh tokens, over HTTP through the
+//! real server on SQLite and Postgres: the happy path and every error path.
+
+mod common;
+
+use common::flow::{self, authorize_query, browser, csrf_of, location_params, param, REDIRECT_URI, VERIFIER};
+use common::{verify_with_jwks, Backend, TestServer};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+const PASSWORD: &str = "correct horse battery";
+
+on_both_backends!(
+    a_person_signs_in_consents_and_the_app_gets_a_verified_jwt,
+    consent_and_login_are_remembered_within_the_session,
+    denying_redirects_access_denied_with_state_and_iss,
+    a_wrong_verifier_is_invalid_grant,
+    a_replayed_code_is_refused_and_revokes_what_it_issued,
+    an_expired_code_is_invalid_grant,
+    redirect_uri_mismatch_shows_a_page_and_never_redirects,
+    redirect_uri_at_the_token_endpoint_must_match_exactly,
+    public_clients_must_use_s256_and_plain_is_refused,
+    unknown_client_shows_a_page_and_never_redirects,
+    forms_without_the_csrf_token_are_refused,
+    refreshing_rotates_and_reuse_revokes_the_family,
+    refresh_scope_may_narrow_but_never_widen,
+    a_refresh_token_only_works_for_its_own_client,
+    wrong_passwords_show_a_generic_message_and_are_slowed_down,
+    confidential_clients_authenticate_and_pkce_is_optional,
+    user_type_bounds_the_granted_scopes,
+    pages_cannot_be_framed_and_cookies_are_http_only,
+    twenty_parallel_redemptions_give_exactly_one_token,
+);
+
+async fn token_json(res: reqwest::Response) -> Value {
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    res.json().await.expect("json")
+}
+
+async fn error_is(res: reqwest::Response, status: u16, code: &str) -> String {
+    assert_eq!(res.status(), status);
+    let body: Value = res.json().await.expect("json error");
+    assert_eq!(body["error"], code, "{body}");
+    body["error_description"].as_str().unwrap_or_default().to_owned()
+}
+
+/// A server with a public client and a signed-up user; answers (server, client id).
+async fn setup(backend: Backend) -> Option<(TestServer, String, String)> {
+    let server = TestServer::start(backend).await?;
+    let client = server.public_client("mobile", &["mobile"]);
+    let user = server.user("ada", PASSWORD, &["--department", "north", "--user-type", "operator"]);
+    Some((server, client, user))
+}
+
+/// Runs the flow to a code.
+async fn code_for(server: &TestServer, client: &str, scope: &str) -> String {
+    let params = server.approve(&browser(), &authorize_query(client, scope, "s1"), "ada", PASSWORD).await;
+    param(&params, "code").expect("a code").to_owned()
+}
+
+async fn a_person_signs_in_consents_and_the_app_gets_a_verified_jwt(backend: Backend) {
+    let Some((server, client, user)) = setup(backend).await else { return };
+    let b = browser();
+    let query = authorize_query(&client, "mobile", "xyz-state");
+    let consent = server.sign_in(&b, &query, "ada", PASSWORD).await;
+    assert_eq!(consent.status(), StatusCode::OK);
+    let html = consent.text().await.unwrap();
+    assert!(html.contains("Shop app"), "the consent page names the app");
+    assert!(html.contains("See your places, geofences, floors, beacons, positions and events"), "{html}");
+    assert!(
+        html.contains("name=\"decision\" value=\"allow\"")
+            && html.contains("name=\"decision\" value=\"deny\"")
+    );
+    let res =
+        server.post_authorize(&b, &query, &[("csrf_token", &csrf_of(&html)), ("decision", "allow")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let params = location_params(&res);
+    assert_eq!(param(&params, "state"), Some("xyz-state"));
+    assert_eq!(param(&params, "iss"), Some(server.issuer.as_str()));
+    let code = param(&params, "code").unwrap();
+
+    let body = token_json(server.redeem(&client, code, VERIFIER).await).await;
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 600);
+    let refresh = body["refresh_token"].as_str().unwrap();
+    assert!(refresh.starts_with("tsr_") && refresh.len() == 47, "{refresh}");
+    let claims = verify_with_jwks(
+        &server.http,
+        &server.url("/.well-known/openid-configuration"),
+        body["access_token"].as_str().unwrap(),
+        &server.issuer,
+        "tessera-api",
+    )
+    .await
+    .unwrap();
+    assert_eq!(claims["sub"], user.as_str());
+    assert_eq!(claims["client_id"], client.as_str());
+    assert_eq!(claims["department"], "north");
+    assert_eq!(claims["user_type"], "operator");
+    assert_eq!(claims["profile"], "mobile");
+    assert_eq!(claims["app"], "default");
+
+    // The refresh token rotates.
+    let refreshed = token_json(server.refresh(&client, refresh, None).await).await;
+    let next = refreshed["refresh_token"].as_str().unwrap();
+    assert!(next.starts_with("tsr_"));
+    assert_ne!(next, refresh);
+    assert_eq!(refreshed["scope"], body["scope"]);
+    server.stop().await;
+}
+
+async fn consent_and_login_are_remembered_within_the_session(backend: Backend) {
+    let Some((server, client, _)) = setup(backend).await else { return };
+    let b = browser();
+    server.approve(&b, &authorize_query(&client, "mobile", "one"), "ada", PASSWORD).await;
+    // Same browser, same request: no login page, no consent page, straight back.
+    let res = server.get_authorize(&b, &authorize_query(&client, "places:read", "two")).await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let params = location_params(&res);
+    assert_eq!(param(&params, "state"), Some("two"));
+    assert!(param(&params, "code").is_some());
+
+    // A new browser must sign in, but is not asked to consent again.
+    let other = browser();
+    let res = server.sign_in(&other, &authorize_query(&client, "mobile", "three"), "ada", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(param(&location_params(&res), "code").is_some());
+
+    // The session ends with its lifetime: then the login page shows again.
+    server.state.clock.advance(8 * 3600 + 1);
+    let res = server.get_authorize(&b, &authorize_query(&client, "mobile", "four")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("name=\"password\""));
+    server.stop().await;
+}
+
+async fn denying_redirects_access_denied_with_state_and_iss(backend: Backend) {
+    let Some((server, client, _)) = setup(backend).await else { return };
+    let b = browser();
+    let query = authorize_query(&client, "mobile", "deny-me");
+    let html = server.sign_in(&b, &query, "ada", PASSWORD).await.text().await.unwrap();
+    let res =
+        server.post_authorize(&b, &query, &[("csrf_token", &csrf_of(&html)), ("decision", "deny")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let params = location_params(&res);
+    assert_eq!(param(&params, "error"), Some("access_denied"));
+    assert_eq!(param(&params, "state"), Some("deny-me"));
+    assert_eq!(param(&params, "iss"), Some(server.issuer.as_str()));
+    assert!(param(&params, "code").is_none());
+    // Denying remembers nothing: the next request asks again.
+    let res = server.get_authorize(&b, &query).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("value=\"allow\""));
+    server.stop().await;
+}
+
+async fn a_wrong_verifier_is_invalid_grant(backend: Backend) {
+    let Some((server, client, _)) = setup(backend).await else { return };
+    let code = code_for(&server, &client, "mobile").await;
+    let why = error_is(server.redeem(&client, &code, &"x".repeat(43)).await, 400, "invalid_grant").await;
+    assert!(why.contains("code_verifier"), "{why}");
+    // A missing verifier is refused too.
+    let code = code_for(&server, &client, "mobile").await;
+    let res = server
+        .http
+        .post(server.url("/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", &client),
+            ("code", &code),
+            ("redirect_uri", REDIRECT_URI),
+        ])
+        .send()
+        .await
+        .unwrap();
+    error_is(res, 400, "invalid_grant").await;
+    server.stop().await;
+}
+
+async fn a_replayed_code_is_refused_and_revokes_what_it_issued(backend: Backend) {
+    let Some((server, client, _)) = setup(backend).await else { return };
+    let code = code_for(&server, &client, "mobile").await;
+    let first = token_json(server.redeem(&client, &code, VERIFIER).await).await;
+    let why = error_is(server.redeem(&client, &code, VERIFIER).await, 400, "invalid_grant").await;
+    assert!(why.contains("already used"), "{why}");
+    // The refresh token of the first use no longer works...
+    let refresh = first["refresh_token"].as_str().unwrap();
+    error_is(server.refresh(&client, refresh, None).await, 400, "invalid_grant").await;
+    // ...and its access token is denied until it expires.
+    let jti = common::claims_unverified(first["access_token"].as_str().unwrap())["jti"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(server.state.store.is_access_token_revoked(&jti).await.unwrap());
+    server.stop().await;
+}
+
+async fn an_expired_code_is_invalid_grant(backend: Backend) {
+    let Some((server, client, _)) = setup(backend).await else { return };
+    let code = code_for(&server, &client, "mobile").await;
+    server.state.clock.advance(61);
+    let why = error_is(server.redeem(&client, &code, VERIFIER).await, 400, "invalid_grant").await;
+    assert!(why.contains("expired"), "{why}");
+    server.stop().await;
+}
+
+async fn redirect_uri_mismatch_shows_a_page_and_never_redirects(backend: Backend) {
+    let Some((server, client, _)) = setup(backend).await else { return };
+    for wrong in
+        ["http://127.0.0.1:7777/cb/", "http://127.0.0.1:7777/other", "https://evil.example/cb", "not a url"]
+    {
+        let query = authorize_query(&client, "mobile", "s").replace(
+            &url::form_urlencoded::byte_serialize(REDIRECT_URI.as_bytes()).collect::<String>(),
+            &url::form_urlencoded::byte_serialize(wrong.as_bytes()).collect::<String>(),
+        );
+        let res = server.get_authorize(&browser(), &query).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{wrong}");
+        assert!(res.headers().get("location").is_none(), "{wrong}");
+        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(res.text().await.unwrap().contains("Invalid sign-in request"));
+    }
+    server.stop().await;
+}
+
+async fn redirect_uri_at_the_token_endpoint_must_match_exactly(backend: Backend) {
+    let Some((server, client, _)) = setup(backend).await else { return };
+    let code = code_for(&server, &client, "mobile").await;
+    let res = server
+        .http
+        .post(server.url("/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", &client),
+            ("code", &code),
+            ("redirect_uri", "http://127.0.0.1:7777/cb?"),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap();
+    error_is(res, 400, "invalid_grant").await;
+    server.stop().await;
+}
+
+async fn public_clients_must_use_s256_and_plain_is_refused(backend: Backend) {
+    let Some((server, client, _)) = setup(backend).await else { return };
+    let base = format!(
+        "response_type=code&client_id={client}&redirect_uri={}&scope=mobile&state=pk",
+        url::form_urlencoded::byte_serialize(REDIRECT_URI.as_bytes()).collect::<String>()
+    );
+    let challenge = flow::challenge(VERIFIER);
+    for (extra, expect) in [
+        (String::new(), "required"),
+        (format!("&code_challenge={VERIFIER}&code_challenge_method=plain"), "plain"),
+        (format!("&code_challenge={challenge}"), "S256"),
+        ("&code_challenge=short&code_challenge_method=S256".to_owned(), "43"),
+    ] {
+        let res = server.get_authorize(&browser(), &format!("{base}{extra}")).await;
+        assert_eq!(res.status(), StatusCode::FOUND, "{extra}");
+        let params = location_params(&res);
+        assert_eq!(param(&params, "error"), Some("invalid_request"), "{extra}");
+        assert_eq!(param(&params, "state"), Some("pk"));
+        assert_eq!(param(&params, "iss"), Some(server.issuer.as_str()));
+        assert!(param(&params, "error_description").unwrap_or_default().contains(expect), "{params:?}");
+    }
+    server.stop().await;
+}
+
+async fn unknown_client_shows_a_page_and_never_redirects(backend: Backend) {
+    let Some((server, _, _)) = setup(backend).await else { return };
+    let res = server.get_authorize(&browser(), &authorize_query("nobody", "mobile", "s")).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.headers().get("location").is_none());
+    assert!(res.text().await.unwrap().contains("Unknown application"));
+    // No client_id at all, and a repeated parameter.
+    let res = server.get_authorize(&browser(), "response_type=code").await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let res = server.get_authorize(&browser(), "client_id=a&client_id=b").await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.text().await.unwrap().contains("repeated"));
+    server.stop().await;
+}
+
+async fn forms_without_the_csrf_token_are_refused(backend: Backend) {
+    let Some((server, client, _)) = setup(backend).await else { return };
+    let b = browser();
+    let query = authorize_query(&client, "mobile", "c");
+    let login = server.get_authorize(&b, &query).await.text().await.unwrap();
+    let csrf = csrf_of(&login);
+    for bad in [None, Some("wrong"), Some("")] {
+        let mut form = vec![("username", "ada"), ("password", PASSWORD)];
+        if let Some(token) = bad {
+            form.push(("csrf_token", token));
+        }
+        let res = server.post_authorize(&b, &query, &form).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{bad:?}");
+        assert!(res.text().await.unwrap().contains("expired"));
+    }
+    // A right token from another browser's session does not work either.
+    let other = browser();
+    let res = server
+        .post_authorize(&other, &query, &[("csrf_token", &csrf), ("username", "ada"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Nobody got signed in: the consent form is refused without its token too.
+    let html = server.sign_in(&b, &query, "ada", PASSWORD).await.text().await.unwrap();
+    assert!(html.contains("value=\"allow\""));
+    let res = server.post_authorize(&b, &query, &[("decision", "allow")]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(res.headers().get("location").is_none());
+    server.stop().await;
+}
+
+async fn refreshing_rotates_and_reuse_revokes_the_family(backend: Backend) {
+    let Some((server, client, _)) = setup(backend).await else { return };
+    let code = code_for(&server, &client, "mobile").await;
+    let first = token_json(server.redeem(&client, &code, VERIFIER).await).await;
+    let r1 = first["refresh_token"].as_str().unwrap().to_owned();
+    let second = token_json(server.refresh(&client, &r1, None).await).await;
+    let r2 = second["refresh_token"].as_str().unwrap().to_owned();
+    // r1 again: reuse. Refused, and r2 (the family) dies with it.
+    let why = error_is(server.refresh(&client, &r1, None).await, 400, "invalid_grant").await;
+    assert!(why.contains("already used"), "{why}");
+    error_is(server.refresh(&client, &r2, None).await, 400, "invalid_grant").await;
+    // A token that never existed.
+    error_is(server.refresh(&client, "tsr_nothing", None).await, 400, "invalid_grant").await;
+    error_is(server.refresh(&client, "garbage", None).await, 400, "invalid_grant").await;
+    server.stop().await;
+}
+
+async fn refresh_scope_may_narrow_but_never_widen(backend: Backend) {
+    let Some((server, client, _)) = setup(backend).await else { return };
+    let code = code_for(&server, &client, "places:read events:read").await;
+    let first = token_json(server.redeem(&client, &code, VERIFIER).await).await;
+    assert_eq!(first["scope"], "places:read events:read");
+    let r1 = first["refresh_token"].as_str().unwrap();
+    let narrowed = token_json(server.refresh(&client, r1, Some("places:read")).await).await;
+    assert_eq!(narrowed["scope"], "places:read");
+    // The rotated token keeps the original scope: events:read is still allowed.
+    let r2 = narrowed["refresh_token"].as_str().unwrap();
+    let again = token_json(server.refresh(&client, r2, Some("events:read")).await).await;
+    assert_eq!(again["scope"], "events:read");
+    let r3 = again["refresh_token"].as_str().unwrap();
+    let why = error_is(
+        server.refresh(&client, r3, Some("places:read positions:create")).await,
+        400,
+        "invalid_scope",
+    )
+    .await;
+    assert!(why.contains("wider"), "{why}");
+    error_is(server.refresh(&client, r3, Some("cars:read")).await, 400, "invalid_scope").await;
+    server.stop().await;
+}
+
+async fn a_refresh_token_only_works_for_its_own_client(backend: Backend) {
+    let Some((server, client, _)) = setup(backend).await else { return };
+    let other = server.public_client("public", &["mobile"]);
+    let code = code_for(&server, &client, "mobile").await;
+    let first = token_json(server.redeem(&client, &code, VERIFIER).await).await;
+    let refresh = first["refresh_token"].as_str().unwrap();
+    error_is(server.refresh(&other, refresh, None).await, 400, "invalid_grant").await;
+    // A code is bound to its client as well.
+    let code = code_for(&server, &client, "mobile").await;
+    error_is(server.redeem(&other, &code, VERIFIER).await, 400, "invalid_grant").await;
+    server.stop().await;
+}
+
+async fn wrong_passwords_show_a_generic_message_and_are_slowed_down(backend: Backend) {
+    let Some((server, client, _)) = setup(backend).await else { return };
+    let b = browser();
+    let query = authorize_query(&client, "mobile", "pw");
+    let html = server.get_authorize(&b, &query).await.text().await.unwrap();
+    let csrf = csrf_of(&html);
+    let attempt = |username: &'static str, password: &'static str| {
+        let (server, b, query, csrf) = (&server, &b, &query, &csrf);
+        async move {
+            let res = server
+                .post_authorize(
+                    b,
+                    query,
+                    &[("csrf_token", csrf), ("username", username), ("password", password)],
+                )
+                .await;
+            (res.status(), res.text().await.unwrap())
+        }
+    };
+    // Unknown user and wrong password read the same.
+    let (status, unknown) = attempt("nobody", "whatever1").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(unknown.contains("The username or password is not correct."));
+    for _ in 0..3 {
+        let (_, page) = attempt("ada", "wrong password").await;
+        assert!(page.contains("The username or password is not correct."));
+        assert!(page.contains("value=\"ada\""), "the username is kept in the form");
+    }
+    // Three failures: now even the right password waits.
+    let (_, page) = attempt("ada", PASSWORD).await;
+    assert!(page.contains("Too many attempts"), "{page}");
+    // After the wait it works, and the failures are forgotten.
+    server.state.clock.advance(2);
+    let (status, page) = attempt("ada", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("value=\"allow\""), "{page}");
+    server.stop().await;
+}
+
+async fn confidential_clients_authenticate_and_pkce_is_optional(backend: Backend) {
+    let Some((server, _, _)) = setup(backend).await else { return };
+    let client = server.confidential_code_client(&["master"]);
+    let query = format!(
+        "response_type=code&client_id={}&redirect_uri={}&state=c",
+        client.id,
+        url::form_urlencoded::byte_serialize(REDIRECT_URI.as_bytes()).collect::<String>()
+    );
+    let params = server.approve(&browser(), &query, "ada", PASSWORD).await;
+    let code = param(&params, "code").unwrap().to_owned();
+    // Without its secret the code is not redeemed.
+    error_is(server.redeem(&client.id, &code, VERIFIER).await, 401, "invalid_client").await;
+    let params = server.approve(&browser(), &query, "ada", PASSWORD).await;
+    let code = param(&params, "code").unwrap().to_owned();
+    let res = server
+        .token_basic(
+            &client,
+            &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT_URI)],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    server.stop().await;
+}
+
+async fn user_type_bounds_the_granted_scopes(backend: Backend) {
+    let Some((server, _, _)) = setup(backend).await else { return };
+    // The client may have everything; ada is an operator (the mobile profile).
+    let client = server.public_client("public", &["master", "admin"]);
+    let b = browser();
+    let query = authorize_query(&client, "master admin", "ut");
+    let html = server.sign_in(&b, &query, "ada", PASSWORD).await.text().await.unwrap();
+    assert!(!html.contains("Delete") && !html.contains("administrator"), "{html}");
+    let res =
+        server.post_authorize(&b, &query, &[("csrf_token", &csrf_of(&html)), ("decision", "allow")]).await;
+    let code = param(&location_params(&res), "code").unwrap().to_owned();
+    let body = token_json(server.redeem(&client, &code, VERIFIER).await).await;
+    let claims = common::claims_unverified(body["access_token"].as_str().unwrap());
+    assert_eq!(claims["profile"], "mobile");
+    assert!(!claims["scope"].as_str().unwrap().contains("admin"));
+
+    // A user type that allows none of the request is told so at the redirect.
+    server.user("bob", PASSWORD, &["--user-type", "unconfigured"]);
+    let res =
+        server.sign_in(&browser(), &authorize_query(&client, "places:read", "none"), "bob", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(param(&location_params(&res), "error"), Some("invalid_scope"));
+    server.stop().await;
+}
+
+async fn pages_cannot_be_framed_and_cookies_are_http_only(backend: Backend) {
+    let Some((server, client, _)) = setup(backend).await else { return };
+    let res = server.get_authorize(&browser(), &authorize_query(&client, "mobile", "h")).await;
+    let headers = res.headers();
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert!(headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert_eq!(headers["cache-control"], "no-store");
+    let cookie = headers["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("tessera_session="));
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Secure"), "development serves plain http: {cookie}");
+    let css = server.http.get(server.url("/static/tessera.css")).send().await.unwrap();
+    assert_eq!(css.status(), 200);
+    assert!(css.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
+    server.stop().await;
+}
+
+async fn twenty_parallel_redemptions_give_exactly_one_token(backend: Backend) {
+    let Some((server, client, _)) = setup(backend).await else { return };
+    let code = code_for(&server, &client, "mobile").await;
+    let attempts = (0..20).map(|_| server.redeem(&client, &code, VERIFIER));
+    let statuses: Vec<u16> =
+        futures_util::future::join_all(attempts).await.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 400).count(), 19, "{statuses:?}");
+    server.stop().await;
+}
