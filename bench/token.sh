@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Client-credentials tokens per second on POST /token, against the raw ES256
-# signing rate of one core. Run by hand (not in CI): bash bench/token.sh [runs] [seconds]
+# Token endpoint benchmarks, run by hand (not in CI): bash bench/token.sh [runs] [seconds]
 #
-# The server runs on core 1 with one worker, the load generator (wrk, Debian's
-# package) on core 0, so the endpoint is measured on one core as the signing is.
-# Prints each run, then medians and the ratio endpoint / raw signing.
+# 1. Client-credentials tokens per second on POST /token (wrk, Debian's package),
+#    against the raw ES256 signing rate of one core (examples/sign_rate).
+# 2. Full authorization code flows per second (authorize -> login -> consent ->
+#    token, argon2id at the configured cost) and refresh grants per second
+#    (examples/flow_bench).
+#
+# The server runs on core 1 with one worker, the load generators on core 0, so the
+# server is measured on one core as the signing is. Prints each run, then medians.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +22,7 @@ if ! command -v wrk >/dev/null; then
   apt-get update -qq && apt-get install -y -qq wrk >/dev/null
 fi
 
-cargo build --release --quiet --bin tessera --example sign_rate
+cargo build --release --quiet --bin tessera --example sign_rate --example flow_bench
 bin=target/release/tessera
 
 work=$(mktemp -d)
@@ -66,6 +70,17 @@ for i in $(seq "$runs"); do
   echo "$sign" >>"$work/sign"
 done
 
+: >"$work/code"
+: >"$work/refresh"
+for i in $(seq "$runs"); do
+  line=$(taskset -c 0 target/release/examples/flow_bench code "$seconds" 8 | grep '^bench:')
+  echo "run $i code flow: ${line#bench: }"
+  echo "$line" >>"$work/code"
+  line=$(taskset -c 0 target/release/examples/flow_bench refresh "$seconds" 16 | grep '^bench:')
+  echo "run $i refresh:   ${line#bench: }"
+  echo "$line" >>"$work/refresh"
+done
+
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 rps=$(field rps <"$work/endpoint" | median)
 p50=$(field p50_us <"$work/endpoint" | median)
@@ -78,3 +93,5 @@ echo "  token endpoint:       $rps tokens/s  (p50 ${p50} us, p99 ${p99} us)"
 echo "  raw ES256 signatures: $raw /s on one core"
 echo "  full JWT minting:     $mint /s on one core"
 awk -v a="$rps" -v b="$raw" 'BEGIN { printf "  endpoint / raw signing = %.2f (target >= 0.50)\n", a / b }'
+echo "  full code flow:       $(field per_sec <"$work/code" | median) flows/s (8 browsers; p50 $(field p50_us <"$work/code" | median) us, p99 $(field p99_us <"$work/code" | median) us)"
+echo "  refresh grant:        $(field per_sec <"$work/refresh" | median) refreshes/s (16 clients; p50 $(field p50_us <"$work/refresh" | median) us, p99 $(field p99_us <"$work/refresh" | median) us)"
