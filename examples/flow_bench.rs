@@ -54,7 +54,10 @@ impl Bench {
     /// One whole flow, as a new browser; answers the client and the token response.
     async fn code_flow(&self) -> Result<(String, serde_json::Value), Error> {
         let client_id = &self.clients[self.next.fetch_add(1, Ordering::Relaxed) % self.clients.len()];
-        let browser = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build()?;
+        let browser = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
         let query = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("response_type", "code")
             .append_pair("client_id", client_id)
@@ -187,7 +190,11 @@ async fn main() -> Result<(), Error> {
                         let Some(token) = refresh.take() else { break };
                         let res = http
                             .post(format!("{}/token", bench.base))
-                            .form(&[("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", &token)])
+                            .form(&[
+                                ("grant_type", "refresh_token"),
+                                ("client_id", &client_id),
+                                ("refresh_token", &token),
+                            ])
                             .send()
                             .await;
                         match res {

@@ -11,6 +11,22 @@ const DATA_KEY: &str = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
 
 on_both_backends!(a_staging_token_is_never_valid_in_production);
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_cookies_are_secure_outside_development() {
+    let server = TestEnv::with(Backend::Sqlite, Environment::Staging, &[]).await.unwrap().start().await;
+    let client = server.public_client("mobile", &["mobile"]);
+    let res = server
+        .get_authorize(&common::flow::browser(), &common::flow::authorize_query(&client, "mobile", "s"))
+        .await;
+    assert_eq!(res.status(), 200);
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    server.stop().await;
+}
+
 async fn a_staging_token_is_never_valid_in_production(backend: Backend) {
     let Some(staging) = TestEnv::with(backend, Environment::Staging, &[]).await else { return };
     let Some(production) = TestEnv::with(
