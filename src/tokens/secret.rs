@@ -44,9 +44,16 @@ pub fn generate(rng: &SystemRandom, prefix: &str) -> Result<Secret, ring::error:
     Ok(Secret(value))
 }
 
-/// A random identifier (not a secret): 128 bits, base64url (22 characters).
+/// A random identifier (not a secret): 128 bits, base64url (22 characters), never
+/// starting with `-` or `_`, so that it can follow a flag on a command line
+/// (`--app <id>`) without being read as one.
 pub fn generate_id(rng: &SystemRandom) -> Result<String, ring::error::Unspecified> {
-    Ok(URL_SAFE_NO_PAD.encode(random_bytes::<16>(rng)?))
+    loop {
+        let id = URL_SAFE_NO_PAD.encode(random_bytes::<16>(rng)?);
+        if id.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return Ok(id);
+        }
+    }
 }
 
 /// The SHA-256 of a secret, the only form in which secrets are stored.
@@ -80,6 +87,16 @@ mod tests {
         assert!(a.expose().starts_with("tsm_"));
         assert_eq!(a.expose().len(), 4 + 43);
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn ids_never_look_like_command_line_flags() {
+        let rng = SystemRandom::new();
+        for _ in 0..2000 {
+            let id = generate_id(&rng).unwrap();
+            assert_eq!(id.len(), 22);
+            assert!(id.starts_with(|c: char| c.is_ascii_alphanumeric()), "{id}");
+        }
     }
 
     #[test]

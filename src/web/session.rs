@@ -50,20 +50,9 @@ pub async fn load(state: &AppState, req: &HttpRequest) -> Result<Option<BrowserS
 
 /// A new anonymous session and the cookie that names it.
 pub async fn start(state: &AppState) -> Result<(BrowserSession, Cookie<'static>), SessionError> {
-    let rng = SystemRandom::new();
-    let id = secret::generate(&rng, "").map_err(|_| SessionError::Random)?;
-    let csrf = secret::generate(&rng, "").map_err(|_| SessionError::Random)?;
-    let now = state.clock.now();
-    let expires_at = now + state.config.web.session_ttl as i64;
-    let id_hash = secret::hash(id.expose().as_bytes());
-    state.store.insert_session(&id_hash, csrf.expose(), now, expires_at).await?;
-    let record = SessionRecord {
-        csrf_token: csrf.expose().to_owned(),
-        user_id: None,
-        authenticated_at: None,
-        expires_at,
-    };
-    Ok((BrowserSession { id_hash, record }, cookie(state, id.expose().to_owned())))
+    let fresh = Fresh::new(state)?;
+    state.store.insert_session(&fresh.id_hash, fresh.csrf.expose(), fresh.now, fresh.expires_at).await?;
+    Ok(fresh.into_session(state, None))
 }
 
 /// Replaces `old` (if any) with a new session that belongs to `user_id`.
@@ -72,23 +61,50 @@ pub async fn log_in(
     old: Option<&BrowserSession>,
     user_id: &str,
 ) -> Result<(BrowserSession, Cookie<'static>), SessionError> {
-    let rng = SystemRandom::new();
-    let id = secret::generate(&rng, "").map_err(|_| SessionError::Random)?;
-    let csrf = secret::generate(&rng, "").map_err(|_| SessionError::Random)?;
-    let now = state.clock.now();
-    let expires_at = now + state.config.web.session_ttl as i64;
-    let id_hash = secret::hash(id.expose().as_bytes());
+    let fresh = Fresh::new(state)?;
     state
         .store
-        .login_session(old.map(|s| &s.id_hash[..]), &id_hash, csrf.expose(), user_id, now, expires_at)
+        .login_session(
+            old.map(|s| &s.id_hash[..]),
+            &fresh.id_hash,
+            fresh.csrf.expose(),
+            user_id,
+            fresh.now,
+            fresh.expires_at,
+        )
         .await?;
-    let record = SessionRecord {
-        csrf_token: csrf.expose().to_owned(),
-        user_id: Some(user_id.to_owned()),
-        authenticated_at: Some(now),
-        expires_at,
-    };
-    Ok((BrowserSession { id_hash, record }, cookie(state, id.expose().to_owned())))
+    Ok(fresh.into_session(state, Some(user_id)))
+}
+
+/// A new session id and CSRF token, not yet stored.
+struct Fresh {
+    id: secret::Secret,
+    id_hash: [u8; 32],
+    csrf: secret::Secret,
+    now: i64,
+    expires_at: i64,
+}
+
+impl Fresh {
+    fn new(state: &AppState) -> Result<Fresh, SessionError> {
+        let rng = SystemRandom::new();
+        let id = secret::generate(&rng, "").map_err(|_| SessionError::Random)?;
+        let csrf = secret::generate(&rng, "").map_err(|_| SessionError::Random)?;
+        let now = state.clock.now();
+        let id_hash = secret::hash(id.expose().as_bytes());
+        Ok(Fresh { id, id_hash, csrf, now, expires_at: now + state.config.web.session_ttl as i64 })
+    }
+
+    fn into_session(self, state: &AppState, user_id: Option<&str>) -> (BrowserSession, Cookie<'static>) {
+        let record = SessionRecord {
+            csrf_token: self.csrf.expose().to_owned(),
+            user_id: user_id.map(str::to_owned),
+            authenticated_at: user_id.map(|_| self.now),
+            expires_at: self.expires_at,
+        };
+        let cookie = cookie(state, self.id.expose().to_owned());
+        (BrowserSession { id_hash: self.id_hash, record }, cookie)
+    }
 }
 
 fn cookie(state: &AppState, value: String) -> Cookie<'static> {

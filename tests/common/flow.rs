@@ -57,11 +57,24 @@ pub fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> 
 impl TestServer {
     /// `tessera client create --type public|mobile --redirect-uri ... --grant authorization_code --grant refresh_token`.
     pub fn public_client(&self, kind: &str, scopes: &[&str]) -> String {
+        self.code_client("Shop app", kind, scopes)["client_id"].as_str().expect("client_id").to_owned()
+    }
+
+    /// A confidential client for the code flow (it authenticates at /token).
+    pub fn confidential_code_client(&self, scopes: &[&str]) -> TestClient {
+        let out = self.code_client("Web portal", "confidential", scopes);
+        TestClient {
+            id: out["client_id"].as_str().expect("client_id").to_owned(),
+            secret: out["client_secret"].as_str().expect("client_secret").to_owned(),
+        }
+    }
+
+    fn code_client(&self, name: &str, kind: &str, scopes: &[&str]) -> serde_json::Value {
         let mut args = vec![
             "client",
             "create",
             "--name",
-            "Shop app",
+            name,
             "--type",
             kind,
             "--redirect-uri",
@@ -75,34 +88,7 @@ impl TestServer {
         for s in scopes {
             args.extend(["--scope", s]);
         }
-        self.env.cli_json(&args)["client_id"].as_str().expect("client_id").to_owned()
-    }
-
-    /// A confidential client for the code flow (it authenticates at /token).
-    pub fn confidential_code_client(&self, scopes: &[&str]) -> TestClient {
-        let mut args = vec![
-            "client",
-            "create",
-            "--name",
-            "Web portal",
-            "--type",
-            "confidential",
-            "--redirect-uri",
-            REDIRECT_URI,
-            "--grant",
-            "authorization_code",
-            "--grant",
-            "refresh_token",
-            "--json",
-        ];
-        for s in scopes {
-            args.extend(["--scope", s]);
-        }
-        let out = self.env.cli_json(&args);
-        TestClient {
-            id: out["client_id"].as_str().expect("client_id").to_owned(),
-            secret: out["client_secret"].as_str().expect("client_secret").to_owned(),
-        }
+        self.env.cli_json(&args)
     }
 
     /// `tessera user create` with a password on stdin; answers the user's id.

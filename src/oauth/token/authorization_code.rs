@@ -12,7 +12,7 @@ use oxide_auth_async::code_grant::access_token::access_token;
 use super::{Flow, TokenResponse};
 use crate::domain::clients::GrantType;
 use crate::oauth::client_auth::PresentedClient;
-use crate::oauth::error::{AuthScheme, OAuthError};
+use crate::oauth::error::OAuthError;
 use crate::oauth::primitives::{CodeAuthorizer, PkceToken};
 use crate::oauth::request::FormRequest;
 use crate::AppState;
@@ -22,12 +22,7 @@ pub async fn grant(
     client: Option<PresentedClient>,
     form: &FormRequest,
 ) -> Result<TokenResponse, OAuthError> {
-    let client = client.ok_or_else(|| {
-        OAuthError::invalid_client(
-            "name the client: client_id in the body, or client authentication for confidential clients",
-            AuthScheme::None,
-        )
-    })?;
+    let client = super::named_client(client)?;
     let code = form.require("code")?;
     let redirect_uri = form.require("redirect_uri")?;
     let authorizer_state = state.clone();

@@ -14,7 +14,7 @@ use oxide_auth::code_grant::error::AccessTokenErrorType;
 use oxide_auth_async::primitives::{Authorizer, Issuer};
 use serde::Serialize;
 
-use super::client_auth::presented_client;
+use super::client_auth::{presented_client, PresentedClient};
 use super::error::{AuthScheme, OAuthError};
 use super::primitives::{FlowMemo, Issued, JwtIssuer, Registrar};
 use super::request::FormRequest;
@@ -71,6 +71,17 @@ pub async fn post_token(
         .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .insert_header((header::PRAGMA, HeaderValue::from_static("no-cache")))
         .json(response))
+}
+
+/// The client a code or refresh request names: public clients by `client_id`,
+/// confidential ones by their authentication.
+fn named_client(client: Option<PresentedClient>) -> Result<PresentedClient, OAuthError> {
+    client.ok_or_else(|| {
+        OAuthError::invalid_client(
+            "name the client: client_id in the body, or client authentication for confidential clients",
+            AuthScheme::None,
+        )
+    })
 }
 
 /// Any other method on `/token` (RFC 6749 §3.2: POST only).

@@ -11,7 +11,7 @@ use oxide_auth_async::code_grant::refresh::refresh;
 use super::{Flow, TokenResponse};
 use crate::domain::clients::GrantType;
 use crate::oauth::client_auth::PresentedClient;
-use crate::oauth::error::{AuthScheme, OAuthError};
+use crate::oauth::error::OAuthError;
 use crate::oauth::primitives::NoCodes;
 use crate::oauth::request::FormRequest;
 use crate::AppState;
@@ -21,12 +21,7 @@ pub async fn grant(
     client: Option<PresentedClient>,
     form: &FormRequest,
 ) -> Result<TokenResponse, OAuthError> {
-    let client = client.ok_or_else(|| {
-        OAuthError::invalid_client(
-            "name the client: client_id in the body, or client authentication for confidential clients",
-            AuthScheme::None,
-        )
-    })?;
+    let client = super::named_client(client)?;
     let refresh_token = form.require("refresh_token")?;
     // Requested scope in single scopes, so that oxide-auth's subset check compares
     // like with like (`mobile` is the same as its ten single scopes).
