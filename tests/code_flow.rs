@@ -30,6 +30,8 @@ on_both_backends!(
     user_type_bounds_the_granted_scopes,
     pages_cannot_be_framed_and_cookies_are_http_only,
     twenty_parallel_redemptions_give_exactly_one_token,
+    refresh_tokens_slide_but_never_outlive_the_absolute_bound,
+    many_usernames_from_one_address_are_slowed_down,
 );
 
 async fn token_json(res: reqwest::Response) -> Value {
@@ -481,5 +483,64 @@ async fn twenty_parallel_redemptions_give_exactly_one_token(backend: Backend) {
         futures_util::future::join_all(attempts).await.iter().map(|r| r.status().as_u16()).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 400).count(), 19, "{statuses:?}");
+    server.stop().await;
+}
+
+async fn refresh_tokens_slide_but_never_outlive_the_absolute_bound(backend: Backend) {
+    let Some((server, client, _)) = setup(backend).await else { return };
+    let day = 24 * 3600;
+    let code = code_for(&server, &client, "mobile").await;
+    let mut refresh = token_json(server.redeem(&client, &code, VERIFIER).await).await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Used every 13 days (within the 14-day sliding lifetime), it lives on...
+    for _ in 0..6 {
+        server.state.clock.advance(13 * day);
+        let body = token_json(server.refresh(&client, &refresh, None).await).await;
+        refresh = body["refresh_token"].as_str().unwrap().to_owned();
+    }
+    // ...but day 91 is past the 90-day bound of the login.
+    server.state.clock.advance(13 * day);
+    let why = error_is(server.refresh(&client, &refresh, None).await, 400, "invalid_grant").await;
+    assert!(why.contains("expired"), "{why}");
+
+    // Left unused for more than 14 days, a token expires.
+    let code = code_for(&server, &client, "mobile").await;
+    let idle = token_json(server.redeem(&client, &code, VERIFIER).await).await;
+    server.state.clock.advance(14 * day + 1);
+    let why = error_is(
+        server.refresh(&client, idle["refresh_token"].as_str().unwrap(), None).await,
+        400,
+        "invalid_grant",
+    )
+    .await;
+    assert!(why.contains("expired"), "{why}");
+    server.stop().await;
+}
+
+async fn many_usernames_from_one_address_are_slowed_down(backend: Backend) {
+    let Some((server, client, _)) = setup(backend).await else { return };
+    let b = browser();
+    let query = authorize_query(&client, "mobile", "ip");
+    let csrf = csrf_of(&server.get_authorize(&b, &query).await.text().await.unwrap());
+    // Twenty different usernames, one wrong password each: no username reaches
+    // its own threshold, but the address does.
+    for i in 0..20 {
+        let name = format!("guess{i}");
+        let res = server
+            .post_authorize(&b, &query, &[("csrf_token", &csrf), ("username", &name), ("password", "nope")])
+            .await;
+        assert!(res.text().await.unwrap().contains("not correct"));
+    }
+    let res = server
+        .post_authorize(&b, &query, &[("csrf_token", &csrf), ("username", "ada"), ("password", PASSWORD)])
+        .await;
+    assert!(res.text().await.unwrap().contains("Too many attempts"));
+    server.state.clock.advance(2);
+    let res = server
+        .post_authorize(&b, &query, &[("csrf_token", &csrf), ("username", "ada"), ("password", PASSWORD)])
+        .await;
+    assert!(res.text().await.unwrap().contains("value=\"allow\""));
     server.stop().await;
 }
