@@ -197,11 +197,14 @@ async fn app(cmd: AppCommand, config: &Config) -> anyhow::Result<()> {
     let store = open(config).await?;
     match cmd {
         AppCommand::Create { name, json } => {
-            let app = apps::create(&store, &name, now()).await?;
+            let created = apps::create(&store, &name, now()).await?;
+            let (app, master) = (&created.app, created.master_token.expose());
             if json {
-                println!("{}", json!({ "id": app.id, "name": app.name }));
+                println!("{}", json!({ "id": app.id, "name": app.name, "master_token": master }));
             } else {
                 println!("application {} created with id {}", app.name, app.id);
+                println!("master_token: {master}");
+                println!("(the master token is shown only now; store it safely)");
             }
         }
         AppCommand::List { json } => {

@@ -17,7 +17,10 @@ async fn app_create_prints_an_id_that_clients_and_users_accept(backend: Backend)
     let app = env.cli_json(&["app", "create", "--name", "shop", "--json"]);
     let id = app["id"].as_str().unwrap();
     assert_eq!(app["name"], "shop");
+    // The master token is printed here, once.
+    assert!(app["master_token"].as_str().unwrap().starts_with("tsm_"));
     let list = env.cli_json(&["app", "list", "--json"]);
+    assert!(!list.to_string().contains("tsm_"), "a list never shows a secret");
     let ids: Vec<&str> = list.as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect();
     assert_eq!(ids, vec!["default", id]);
 

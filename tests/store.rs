@@ -51,7 +51,15 @@ async fn migrations_seed_the_default_application_and_are_idempotent(backend: Bac
     store.migrate().await.unwrap();
     let default = store.get_app("default").await.unwrap().unwrap();
     assert_eq!(default.name, "default");
-    let app = apps::create(&store, "shop", 100).await.unwrap();
+    let created = apps::create(&store, "shop", 100).await.unwrap();
+    let app = &created.app;
+    // Its master token is stored as a hash only, and found by it.
+    let master = created.master_token.expose();
+    assert!(master.starts_with("tsm_") && master.len() == 47, "{master}");
+    let found =
+        store.find_platform_token(&tessera::tokens::secret::hash(master.as_bytes())).await.unwrap().unwrap();
+    assert_eq!((found.kind.as_str(), found.app_id.as_str()), ("master", app.id.as_str()));
+    assert!(store.find_platform_token(master.as_bytes()).await.unwrap().is_none());
     let list = store.list_apps().await.unwrap();
     assert_eq!(list.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), vec!["default", app.id.as_str()]);
     assert!(matches!(apps::create(&store, "  ", 1).await, Err(DomainError::Invalid(_))));
@@ -126,7 +134,7 @@ async fn usernames_are_unique_per_application(backend: Backend) {
         other => panic!("expected a conflict, got {other:?}"),
     }
     let other = apps::create(&store, "other", 3).await.unwrap();
-    users::create(&store, &config.security, user(&other.id), 4).await.unwrap();
+    users::create(&store, &config.security, user(&other.app.id), 4).await.unwrap();
     close(env, store).await;
 }
 

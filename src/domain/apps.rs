@@ -2,9 +2,10 @@
 
 use ring::rand::SystemRandom;
 
+use super::platform_tokens::TokenKind;
 use super::DomainError;
-use crate::store::Store;
-use crate::tokens::secret;
+use crate::store::{PlatformTokenRecord, Store};
+use crate::tokens::secret::{self, Secret};
 
 /// The application every installation starts with.
 pub const DEFAULT_APP: &str = "default";
@@ -16,19 +17,34 @@ pub struct Application {
     pub created_at: i64,
 }
 
-/// Creates an application with a random id.
-pub async fn create(store: &Store, name: &str, now: i64) -> Result<Application, DomainError> {
+/// An application just created, with its master token, shown only now.
+#[derive(Debug)]
+pub struct CreatedApp {
+    pub app: Application,
+    pub master_token: Secret,
+}
+
+/// Creates an application with a random id and its one master token.
+pub async fn create(store: &Store, name: &str, now: i64) -> Result<CreatedApp, DomainError> {
     let name = name.trim();
     if name.is_empty() || name.len() > 200 {
         return Err(DomainError::Invalid("the application name must be 1 to 200 characters".into()));
     }
-    let app = Application {
-        id: secret::generate_id(&SystemRandom::new())?,
-        name: name.to_owned(),
+    let rng = SystemRandom::new();
+    let app = Application { id: secret::generate_id(&rng)?, name: name.to_owned(), created_at: now };
+    let master_token = secret::generate(&rng, TokenKind::Master.prefix())?;
+    let record = PlatformTokenRecord {
+        id: secret::generate_id(&rng)?,
+        kind: TokenKind::Master.name().to_owned(),
+        app_id: app.id.clone(),
+        name: "master".to_owned(),
+        enabled: true,
         created_at: now,
+        expires_at: None,
+        last_used_at: None,
     };
-    store.insert_app(&app).await?;
-    Ok(app)
+    store.insert_app_with_master(&app, &record, &secret::hash(master_token.expose().as_bytes())).await?;
+    Ok(CreatedApp { app, master_token })
 }
 
 /// The application `id`, or a not-found error naming it.

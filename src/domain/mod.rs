@@ -5,6 +5,7 @@ pub mod apps;
 pub mod client_cache;
 pub mod clients;
 pub mod login;
+pub mod platform_tokens;
 pub mod users;
 
 /// Errors of domain rules, phrased for the person who gave the input.

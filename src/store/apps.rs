@@ -29,6 +29,37 @@ impl Store {
         Ok(())
     }
 
+    /// Creates an application together with its master token, in one transaction.
+    pub async fn insert_app_with_master(
+        &self,
+        app: &Application,
+        master: &crate::store::PlatformTokenRecord,
+        master_hash: &[u8],
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("INSERT INTO applications (id, name, created_at) VALUES ($1, $2, $3)")
+                .bind(&app.id)
+                .bind(&app.name)
+                .bind(app.created_at)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO platform_tokens (token_hash, id, kind, app_id, name, enabled, created_at, expires_at, \
+                 last_used_at) VALUES ($1, $2, 'master', $3, $4, TRUE, $5, NULL, NULL)",
+            )
+            .bind(master_hash)
+            .bind(&master.id)
+            .bind(&app.id)
+            .bind(&master.name)
+            .bind(master.created_at)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     pub async fn get_app(&self, id: &str) -> Result<Option<Application>, StoreError> {
         let row = on_pool!(self, pool => {
             sqlx::query_as::<_, AppRow>("SELECT id, name, created_at FROM applications WHERE id = $1")

@@ -9,6 +9,7 @@ mod changes;
 mod clients;
 mod codes;
 mod keys;
+mod platform_tokens;
 mod refresh;
 mod sessions;
 mod users;
@@ -24,6 +25,7 @@ use sqlx::sqlite::{
 pub use changes::ChangeCounter;
 pub use codes::{CodeRecord, CodeRedemption};
 pub use keys::KeyRecord;
+pub use platform_tokens::PlatformTokenRecord;
 pub use refresh::{FamilyRecord, RefreshRecord, Rotation};
 pub use sessions::SessionRecord;
 
