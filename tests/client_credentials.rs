@@ -397,6 +397,13 @@ async fn metadata_lists_what_the_server_offers(backend: Backend) {
     assert_eq!(oauth["code_challenge_methods_supported"], serde_json::json!(["S256"]));
     assert_eq!(oauth["authorization_response_iss_parameter_supported"], true);
     assert_eq!(oauth["response_types_supported"], serde_json::json!(["code"]));
+    assert_eq!(oauth["introspection_endpoint"], format!("{}/introspect", server.issuer));
+    assert_eq!(oauth["revocation_endpoint"], format!("{}/revoke", server.issuer));
+    for field in
+        ["introspection_endpoint_auth_methods_supported", "revocation_endpoint_auth_methods_supported"]
+    {
+        assert_eq!(oauth[field], serde_json::json!(["client_secret_basic", "client_secret_post"]), "{field}");
+    }
     let scopes: Vec<&str> =
         oauth["scopes_supported"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
     for s in ["master", "mobile", "admin", "places:read", "events:create"] {

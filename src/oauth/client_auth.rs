@@ -6,9 +6,16 @@ use actix_web::HttpRequest;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
+use std::sync::Arc;
+
+use oxide_auth_async::primitives::Registrar as _;
+
 use super::error::{AuthScheme, OAuthError};
+use super::primitives::{FlowMemo, Registrar};
 use super::request::FormRequest;
+use crate::domain::client_cache::CachedClient;
 use crate::tokens::secret::Secret;
+use crate::AppState;
 
 /// What the client presented: its id and, for confidential clients, its secret.
 #[derive(Debug)]
@@ -55,6 +62,29 @@ pub fn presented_client(
             (None, Some(_)) => Err(OAuthError::invalid_request("client_secret given without client_id")),
             (None, None) => Ok(None),
         },
+    }
+}
+
+/// Authenticates a confidential client at an endpoint that is not a grant
+/// (introspection, revocation), through the same registrar as the grants.
+pub async fn authenticate_confidential(
+    state: &Arc<AppState>,
+    presented: Option<PresentedClient>,
+) -> Result<Arc<CachedClient>, OAuthError> {
+    let presented = presented
+        .ok_or_else(|| OAuthError::invalid_client("client authentication is required", AuthScheme::None))?;
+    let Some(secret) = &presented.secret else {
+        return Err(OAuthError::invalid_client(
+            "this endpoint needs a confidential client's authentication",
+            presented.scheme,
+        ));
+    };
+    let memo = FlowMemo::new();
+    let registrar = Registrar::authenticator(state.clone(), presented.scheme, memo.clone());
+    let fallback = || OAuthError::invalid_client("client authentication failed", presented.scheme);
+    match registrar.check(&presented.client_id, Some(secret.expose().as_bytes())).await {
+        Ok(()) => memo.client().cloned().ok_or_else(fallback),
+        Err(_) => Err(memo.rejection_or(fallback())),
     }
 }
 

@@ -30,6 +30,9 @@ pub enum OAuthError {
     UnsupportedGrantType(String),
     #[error("invalid_scope: {0}")]
     InvalidScope(String),
+    /// RFC 7009 §2.2.1: this server does not revoke that kind of token here.
+    #[error("unsupported_token_type: {0}")]
+    UnsupportedTokenType(String),
     /// The endpoint only takes POST (RFC 6749 §3.2); 405 with the RFC error body.
     #[error("invalid_request: method not allowed")]
     MethodNotAllowed,
@@ -62,6 +65,7 @@ impl OAuthError {
             OAuthError::UnauthorizedClient(_) => "unauthorized_client",
             OAuthError::UnsupportedGrantType(_) => "unsupported_grant_type",
             OAuthError::InvalidScope(_) => "invalid_scope",
+            OAuthError::UnsupportedTokenType(_) => "unsupported_token_type",
             OAuthError::Server(_) => "server_error",
         }
     }
@@ -72,7 +76,8 @@ impl OAuthError {
             | OAuthError::InvalidGrant(d)
             | OAuthError::UnauthorizedClient(d)
             | OAuthError::UnsupportedGrantType(d)
-            | OAuthError::InvalidScope(d) => Some(d),
+            | OAuthError::InvalidScope(d)
+            | OAuthError::UnsupportedTokenType(d) => Some(d),
             OAuthError::InvalidClient { description, .. } => Some(description),
             OAuthError::MethodNotAllowed => Some("this endpoint accepts POST only"),
             OAuthError::Server(_) => Some("the server could not complete the request"),

@@ -5,9 +5,12 @@
 pub mod authorize;
 pub mod client_auth;
 pub mod error;
+pub mod inspect;
+pub mod introspect;
 pub mod metadata;
 pub mod primitives;
 pub mod request;
+pub mod revoke;
 pub mod scope;
 pub mod token;
 
@@ -26,6 +29,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/token")
             .route(web::post().to(token::post_token))
+            .default_service(web::to(token::token_method_not_allowed)),
+    )
+    .service(
+        web::resource("/introspect")
+            .route(web::post().to(introspect::post_introspect))
+            .default_service(web::to(token::token_method_not_allowed)),
+    )
+    .service(
+        web::resource("/revoke")
+            .route(web::post().to(revoke::post_revoke))
             .default_service(web::to(token::token_method_not_allowed)),
     );
 }

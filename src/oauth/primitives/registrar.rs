@@ -20,15 +20,21 @@ use crate::AppState;
 
 pub struct Registrar {
     state: Arc<AppState>,
-    /// The grant being asked for, which the client must be registered for.
-    grant: GrantType,
+    /// The grant being asked for, which the client must be registered for (none
+    /// at endpoints that are not grants: introspection, revocation).
+    grant: Option<GrantType>,
     scheme: AuthScheme,
     memo: Arc<FlowMemo>,
 }
 
 impl Registrar {
     pub fn new(state: Arc<AppState>, grant: GrantType, scheme: AuthScheme, memo: Arc<FlowMemo>) -> Registrar {
-        Registrar { state, grant, scheme, memo }
+        Registrar { state, grant: Some(grant), scheme, memo }
+    }
+
+    /// A registrar that only authenticates clients, for endpoints that are not grants.
+    pub fn authenticator(state: Arc<AppState>, scheme: AuthScheme, memo: Arc<FlowMemo>) -> Registrar {
+        Registrar { state, grant: None, scheme, memo }
     }
 
     async fn client(&self, id: &str) -> Result<Arc<CachedClient>, RegistrarError> {
@@ -88,7 +94,7 @@ impl oxide_auth_async::primitives::Registrar for Registrar {
     async fn bound_redirect<'a>(&self, bound: ClientUrl<'a>) -> Result<BoundClient<'a>, RegistrarError> {
         let cached = self.client(&bound.client_id).await?;
         let redirect_uri = match self.grant {
-            GrantType::AuthorizationCode => {
+            Some(GrantType::AuthorizationCode) => {
                 if !cached.client.allows_grant(GrantType::AuthorizationCode) {
                     return Err(self.refuse(OAuthError::UnauthorizedClient(
                         "this client is not registered for the authorization_code grant".into(),
@@ -147,10 +153,9 @@ impl oxide_auth_async::primitives::Registrar for Registrar {
             tracing::info!(client_id = %client_id, "client authentication failed");
             return Err(self.refuse(OAuthError::invalid_client("client authentication failed", self.scheme)));
         }
-        if !client.allows_grant(self.grant) {
+        if let Some(grant) = self.grant.filter(|g| !client.allows_grant(*g)) {
             return Err(self.refuse(OAuthError::UnauthorizedClient(format!(
-                "this client is not registered for the {} grant",
-                self.grant
+                "this client is not registered for the {grant} grant"
             ))));
         }
         Ok(())

@@ -1,0 +1,54 @@
+//! Token revocation (RFC 7009): a refresh token revokes its whole family; an
+//! access token's `jti` is denied by introspection until it expires. Unknown
+//! tokens answer 200, as the RFC says.
+
+use std::sync::Arc;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::client_auth::{authenticate_confidential, presented_client};
+use super::error::OAuthError;
+use super::inspect::{find, Found};
+use super::request::FormRequest;
+use crate::AppState;
+
+/// `POST /revoke`.
+pub async fn post_revoke(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, OAuthError> {
+    let state: Arc<AppState> = state.into_inner();
+    let form = FormRequest::read(&req, payload, state.config.server.max_body_bytes).await?;
+    let client = authenticate_confidential(&state, presented_client(&req, &form)?).await?;
+    let token = form.require("token")?;
+    let server_error = |e: crate::store::StoreError| OAuthError::Server(format!("revocation failed: {e}"));
+    let now = state.clock.now();
+    // RFC 7009 §2.1: only a token issued to the client making the request.
+    let not_yours = || OAuthError::UnauthorizedClient("this token was not issued to this client".into());
+    match find(&state, token).await.map_err(server_error)? {
+        Some(Found::Refresh(record)) => {
+            if record.family.client_id != client.client.id {
+                return Err(not_yours());
+            }
+            state.store.revoke_family(&record.family.id, now).await.map_err(server_error)?;
+        }
+        Some(Found::Access(claims)) => {
+            if claims.client_id != client.client.id {
+                return Err(not_yours());
+            }
+            state.store.revoke_access_token(&claims.jti, claims.exp).await.map_err(server_error)?;
+        }
+        Some(Found::Platform(token)) => {
+            return Err(OAuthError::UnsupportedTokenType(format!(
+                "a {} token is rotated, disabled or deleted through the admin API",
+                token.kind
+            )))
+        }
+        None => {}
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .finish())
+}
