@@ -387,7 +387,12 @@ async fn metadata_lists_what_the_server_offers(backend: Backend) {
     assert_eq!(oauth["jwks_uri"], format!("{}/.well-known/jwks.json", server.issuer));
     assert_eq!(
         oauth["grant_types_supported"],
-        serde_json::json!(["authorization_code", "refresh_token", "client_credentials"])
+        serde_json::json!([
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            "urn:ietf:params:oauth:grant-type:token-exchange"
+        ])
     );
     assert_eq!(
         oauth["token_endpoint_auth_methods_supported"],

@@ -36,6 +36,8 @@ pub async fn find(state: &Arc<AppState>, presented: &str) -> Result<Option<Found
 /// RFC 7662 §2.2 facts of an active token.
 pub struct Active {
     pub kind: &'static str,
+    /// The platform token's id (never its value), for platform tokens.
+    pub token_id: Option<String>,
     pub app: String,
     pub scope: ScopeSet,
     pub profile: Option<Profile>,
@@ -60,6 +62,7 @@ pub async fn activity(state: &Arc<AppState>, found: Found) -> Result<Option<Acti
             let scope = scopes.parse(&claims.scope).unwrap_or(ScopeSet::EMPTY);
             Some(Active {
                 kind: "access_token",
+                token_id: None,
                 app: claims.app.into_owned(),
                 profile: scopes.profile_of(scope),
                 scope,
@@ -83,6 +86,7 @@ pub async fn activity(state: &Arc<AppState>, found: Found) -> Result<Option<Acti
             let scope = scopes.parse(&family.scope).unwrap_or(ScopeSet::EMPTY);
             Some(Active {
                 kind: TokenKind::Refresh.name(),
+                token_id: None,
                 app: family.app_id,
                 profile: scopes.profile_of(scope),
                 scope,
@@ -109,6 +113,7 @@ pub async fn activity(state: &Arc<AppState>, found: Found) -> Result<Option<Acti
             }
             Some(Active {
                 kind,
+                token_id: Some(token.id),
                 app: token.app_id,
                 scope: scopes.profile(profile),
                 profile: Some(profile),

@@ -20,7 +20,12 @@ pub fn document(config: &Config, scopes: &ScopeModel) -> serde_json::Value {
         "scopes_supported": scopes.supported(),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "grant_types_supported": [
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            "urn:ietf:params:oauth:grant-type:token-exchange",
+        ],
         // `none`: public and mobile clients, which prove themselves with PKCE.
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],

@@ -39,11 +39,46 @@ pub struct JwtIssuer {
 }
 
 /// The access token just signed, with what revoking it needs.
-struct Minted {
-    token: String,
-    jti: String,
-    exp: i64,
-    scope: String,
+pub struct Minted {
+    pub token: String,
+    pub jti: String,
+    pub exp: i64,
+    /// The granted single scopes, space separated.
+    pub scope: String,
+}
+
+/// Signs an RFC 9068 access token for `subject` (a user, a client, a platform
+/// token) on behalf of `client_id`, in application `app`.
+pub fn mint_access_token(
+    state: &AppState,
+    subject: &str,
+    client_id: &str,
+    app: &str,
+    granted: ScopeSet,
+    user: Option<&User>,
+) -> Result<Minted, crate::tokens::jwt::JwtError> {
+    let now = state.clock.now();
+    let scope = state.scopes.format(granted);
+    let jti = state.signer.new_jti();
+    let exp = now + state.config.tokens.access_token_ttl as i64;
+    let claims = AccessClaims {
+        iss: Cow::Borrowed(state.signer.issuer()),
+        sub: Cow::Borrowed(subject),
+        aud: Cow::Borrowed(state.signer.audience()),
+        exp,
+        iat: now,
+        jti: jti.clone(),
+        client_id: Cow::Borrowed(client_id),
+        scope: Cow::Borrowed(&scope),
+        profile: state.scopes.profile_of(granted).map(|p| Cow::Borrowed(p.name())),
+        app: Cow::Borrowed(app),
+        department: user.and_then(|u| u.department.as_deref()).map(Cow::Borrowed),
+        user_type: user
+            .map(|u| u.user_type.as_deref().unwrap_or(&state.config.users.default_user_type))
+            .map(Cow::Borrowed),
+    };
+    let token = state.signer.sign(&claims)?;
+    Ok(Minted { token, jti, exp, scope })
 }
 
 impl JwtIssuer {
@@ -64,32 +99,8 @@ impl JwtIssuer {
         granted: ScopeSet,
         user: Option<&User>,
     ) -> Result<Minted, ()> {
-        let state = &self.state;
-        let now = state.clock.now();
-        let scope = state.scopes.format(granted);
-        let jti = state.signer.new_jti();
-        let exp = now + state.config.tokens.access_token_ttl as i64;
-        let claims = AccessClaims {
-            iss: Cow::Borrowed(state.signer.issuer()),
-            sub: Cow::Borrowed(subject),
-            aud: Cow::Borrowed(state.signer.audience()),
-            exp,
-            iat: now,
-            jti: jti.clone(),
-            client_id: Cow::Borrowed(client_id),
-            scope: Cow::Borrowed(&scope),
-            profile: state.scopes.profile_of(granted).map(|p| Cow::Borrowed(p.name())),
-            app: Cow::Borrowed(app),
-            department: user.and_then(|u| u.department.as_deref()).map(Cow::Borrowed),
-            user_type: user
-                .map(|u| u.user_type.as_deref().unwrap_or(&state.config.users.default_user_type))
-                .map(Cow::Borrowed),
-        };
-        let token = state
-            .signer
-            .sign(&claims)
-            .map_err(|e| self.fail(OAuthError::Server(format!("signing failed: {e}"))))?;
-        Ok(Minted { token, jti, exp, scope })
+        mint_access_token(&self.state, subject, client_id, app, granted, user)
+            .map_err(|e| self.fail(OAuthError::Server(format!("signing failed: {e}"))))
     }
 
     async fn user(&self, id: &str) -> Result<User, ()> {

@@ -4,6 +4,7 @@
 
 mod authorization_code;
 mod client_credentials;
+pub mod exchange;
 mod refresh;
 
 use std::sync::Arc;
@@ -30,6 +31,9 @@ pub struct TokenResponse {
     pub scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+    /// RFC 8693 §2.2.1, for token exchange answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
 }
 
 impl From<Issued> for TokenResponse {
@@ -40,6 +44,7 @@ impl From<Issued> for TokenResponse {
             expires_in: issued.expires_in,
             scope: issued.scope,
             refresh_token: issued.refresh_token,
+            issued_token_type: None,
         }
     }
 }
@@ -61,11 +66,7 @@ pub async fn post_token(
         GrantType::ClientCredentials => client_credentials::grant(state, client, &form).await?,
         GrantType::AuthorizationCode => authorization_code::grant(state, client, &form).await?,
         GrantType::RefreshToken => refresh::grant(state, client, &form).await?,
-        GrantType::TokenExchange => {
-            return Err(OAuthError::UnsupportedGrantType(format!(
-                "grant type `{grant_type}` is not enabled on this server yet"
-            )))
-        }
+        GrantType::TokenExchange => exchange::grant(state, client, &form).await?,
     };
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
