@@ -106,7 +106,8 @@ async fn bad_exchanges_get_the_rfc_errors(backend: Backend) {
         let body: Value = res.json().await.unwrap();
         (status, body["error"].as_str().unwrap_or_default().to_owned())
     };
-    let cases: Vec<(Vec<(&str, &str)>, u16, &str)> = vec![
+    type Case<'a> = (Vec<(&'a str, &'a str)>, u16, &'a str);
+    let cases: Vec<Case> = vec![
         (vec![("grant_type", EXCHANGE), ("subject_token_type", ACCESS)], 400, "invalid_request"),
         (vec![("grant_type", EXCHANGE), ("subject_token", &master)], 400, "invalid_request"),
         (exchange_form(&master, &[("subject_token_type", "urn:x")]), 400, "invalid_request"),
