@@ -6,6 +6,7 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod api;
 pub mod config;
 pub mod domain;
 pub mod oauth;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub signer: JwtSigner,
     pub clients: ClientCache,
     pub clock: domain::Clock,
+    /// Platform token uses not yet written to the database.
+    pub token_use: domain::platform_tokens::UsageLog,
     /// The RFC 8414 metadata document, serialized.
     pub metadata: actix_web::web::Bytes,
     /// The JWKS document, serialized.
@@ -82,6 +85,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         signer,
         clients,
         clock: domain::Clock::default(),
+        token_use: Default::default(),
         metadata,
         jwks,
     })
@@ -158,6 +162,7 @@ pub fn serve(state: Arc<AppState>, listener: TcpListener) -> Result<Running, Sta
             .wrap(actix_web::middleware::from_fn(web_context::request_context))
             .configure(oauth::routes)
             .configure(web::routes)
+            .configure(api::routes)
     })
     .listen(listener)?;
     if workers > 0 {
@@ -170,7 +175,8 @@ pub fn serve(state: Arc<AppState>, listener: TcpListener) -> Result<Running, Sta
     Ok(Running { addr, server, state, poller })
 }
 
-/// Notices client changes made by other processes and drops the client cache.
+/// Notices client changes made by other processes and drops the client cache;
+/// writes the platform token uses gathered since the last tick.
 async fn poll_changes(state: Arc<AppState>) {
     let period = Duration::from_millis(state.config.cache.poll_interval_ms.max(50));
     let mut interval = tokio::time::interval(period);
@@ -181,6 +187,12 @@ async fn poll_changes(state: Arc<AppState>) {
             Ok(true) => tracing::debug!("client cache cleared after a change"),
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "cannot check for client changes"),
+        }
+        let uses = state.token_use.drain();
+        if !uses.is_empty() {
+            if let Err(e) = state.store.record_token_use(&uses).await {
+                tracing::warn!(error = %e, "cannot record token use");
+            }
         }
     }
 }

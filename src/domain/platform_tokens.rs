@@ -2,6 +2,15 @@
 //! `tsb_` mobile, `tsa_` API, `tsi_` install, `tsr_` refresh), so a leaked one is
 //! recognisable, and whose SHA-256 finds them.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use ring::rand::SystemRandom;
+
+use super::DomainError;
+use crate::store::{PlatformTokenRecord, Store};
+use crate::tokens::secret::{self, Secret};
+
 /// The kinds of opaque token, with their prefixes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TokenKind {
@@ -53,5 +62,77 @@ mod tests {
         assert_eq!(TokenKind::of("tsb_abc"), Some(TokenKind::Mobile));
         assert_eq!(TokenKind::of("tsr_abc"), Some(TokenKind::Refresh));
         assert_eq!(TokenKind::of("eyJhbGciOi"), None);
+    }
+}
+
+/// A token just made, with its value, shown only now.
+#[derive(Debug)]
+pub struct CreatedToken {
+    pub record: PlatformTokenRecord,
+    pub token: Secret,
+}
+
+/// Makes a mobile token for `app_id`, valid until `expires_at` (or forever).
+pub async fn create_mobile(
+    store: &Store,
+    app_id: &str,
+    name: &str,
+    expires_at: Option<i64>,
+    now: i64,
+) -> Result<CreatedToken, DomainError> {
+    let name = valid_name(name)?;
+    if expires_at.is_some_and(|exp| exp <= now) {
+        return Err(DomainError::Invalid("expires_at must be in the future".into()));
+    }
+    let rng = SystemRandom::new();
+    let token = secret::generate(&rng, TokenKind::Mobile.prefix())?;
+    let record = PlatformTokenRecord {
+        id: secret::generate_id(&rng)?,
+        kind: TokenKind::Mobile.name().to_owned(),
+        app_id: app_id.to_owned(),
+        name,
+        enabled: true,
+        created_at: now,
+        expires_at,
+        last_used_at: None,
+    };
+    store.insert_platform_token(&record, &secret::hash(token.expose().as_bytes())).await?;
+    Ok(CreatedToken { record, token })
+}
+
+/// Gives `app_id` a new master token; the old one stops working at once.
+pub async fn rotate_master(store: &Store, app_id: &str, now: i64) -> Result<Secret, DomainError> {
+    let token = secret::generate(&SystemRandom::new(), TokenKind::Master.prefix())?;
+    if !store.rotate_master_token(app_id, &secret::hash(token.expose().as_bytes()), now).await? {
+        return Err(DomainError::NotFound(format!("a master token of application `{app_id}`")));
+    }
+    Ok(token)
+}
+
+/// A token name: 1 to 200 characters, trimmed.
+pub fn valid_name(name: &str) -> Result<String, DomainError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(DomainError::Invalid("name must be 1 to 200 characters".into()));
+    }
+    Ok(name.to_owned())
+}
+
+/// When platform tokens were last used, gathered in memory and written in batches
+/// (by the change poller), so that using a token costs no write.
+#[derive(Default)]
+pub struct UsageLog(Mutex<HashMap<String, i64>>);
+
+impl UsageLog {
+    pub fn record(&self, token_id: &str, at: i64) {
+        if let Ok(mut uses) = self.0.lock() {
+            let seen = uses.entry(token_id.to_owned()).or_insert(at);
+            *seen = (*seen).max(at);
+        }
+    }
+
+    /// Everything recorded since the last drain.
+    pub fn drain(&self) -> Vec<(String, i64)> {
+        self.0.lock().map(|mut uses| uses.drain().collect()).unwrap_or_default()
     }
 }

@@ -65,23 +65,28 @@ pub async fn post_introspect(
         None => None,
     };
     let answer = match active {
-        Some(a) if a.app == client.client.app_id => IntrospectionResponse {
-            active: true,
-            scope: Some(state.scopes.format(a.scope)),
-            client_id: a.client_id,
-            token_type: (a.kind == "access_token").then_some("Bearer"),
-            exp: a.exp,
-            iat: a.iat,
-            sub: a.sub,
-            aud: (a.kind == "access_token").then(|| state.config.tokens.audience.clone()),
-            iss: Some(state.config.issuer.clone()),
-            jti: a.jti,
-            token_kind: Some(a.kind),
-            profile: a.profile.map(|p| p.name()),
-            app: Some(a.app),
-            department: a.department,
-            user_type: a.user_type,
-        },
+        Some(a) if a.app == client.client.app_id => {
+            if let Some(id) = &a.token_id {
+                state.token_use.record(id, state.clock.now());
+            }
+            IntrospectionResponse {
+                active: true,
+                scope: Some(state.scopes.format(a.scope)),
+                client_id: a.client_id,
+                token_type: (a.kind == "access_token").then_some("Bearer"),
+                exp: a.exp,
+                iat: a.iat,
+                sub: a.sub,
+                aud: (a.kind == "access_token").then(|| state.config.tokens.audience.clone()),
+                iss: Some(state.config.issuer.clone()),
+                jti: a.jti,
+                token_kind: Some(a.kind),
+                profile: a.profile.map(|p| p.name()),
+                app: Some(a.app),
+                department: a.department,
+                user_type: a.user_type,
+            }
+        }
         _ => IntrospectionResponse::default(),
     };
     Ok(HttpResponse::Ok()

@@ -78,4 +78,117 @@ impl Store {
         });
         Ok(changed == 1)
     }
+
+    /// One page of an application's tokens of `kind`, oldest first, and the total.
+    pub async fn list_platform_tokens(
+        &self,
+        app_id: &str,
+        kind: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<PlatformTokenRecord>, i64), StoreError> {
+        let (rows, total) = on_pool!(self, pool => {
+            let rows = sqlx::query_as::<_, PlatformTokenRecord>(&format!(
+                "SELECT {COLUMNS} FROM platform_tokens WHERE app_id = $1 AND kind = $2 \
+                 ORDER BY created_at, id LIMIT $3 OFFSET $4"
+            ))
+            .bind(app_id)
+            .bind(kind)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(pool)
+            .await?;
+            let total = sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM platform_tokens WHERE app_id = $1 AND kind = $2",
+            )
+            .bind(app_id)
+            .bind(kind)
+            .fetch_one(pool)
+            .await?;
+            (rows, total)
+        });
+        Ok((rows, total))
+    }
+
+    pub async fn get_platform_token(
+        &self,
+        app_id: &str,
+        kind: &str,
+        id: &str,
+    ) -> Result<Option<PlatformTokenRecord>, StoreError> {
+        let row = on_pool!(self, pool => {
+            sqlx::query_as::<_, PlatformTokenRecord>(&format!(
+                "SELECT {COLUMNS} FROM platform_tokens WHERE app_id = $1 AND kind = $2 AND id = $3"
+            ))
+            .bind(app_id)
+            .bind(kind)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row)
+    }
+
+    /// Renames and/or enables or disables a token; answers whether it exists.
+    pub async fn update_platform_token(
+        &self,
+        app_id: &str,
+        kind: &str,
+        id: &str,
+        name: Option<&str>,
+        enabled: Option<bool>,
+    ) -> Result<bool, StoreError> {
+        let changed = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE platform_tokens SET name = COALESCE($4, name), enabled = COALESCE($5, enabled) \
+                 WHERE app_id = $1 AND kind = $2 AND id = $3",
+            )
+            .bind(app_id)
+            .bind(kind)
+            .bind(id)
+            .bind(name)
+            .bind(enabled)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(changed == 1)
+    }
+
+    pub async fn delete_platform_token(
+        &self,
+        app_id: &str,
+        kind: &str,
+        id: &str,
+    ) -> Result<bool, StoreError> {
+        let deleted = on_pool!(self, pool => {
+            sqlx::query("DELETE FROM platform_tokens WHERE app_id = $1 AND kind = $2 AND id = $3")
+                .bind(app_id)
+                .bind(kind)
+                .bind(id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(deleted == 1)
+    }
+
+    /// Moves `last_used_at` forward (never back) for each (id, time).
+    pub async fn record_token_use(&self, uses: &[(String, i64)]) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            for (id, at) in uses {
+                sqlx::query(
+                    "UPDATE platform_tokens SET last_used_at = $2 \
+                     WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)",
+                )
+                .bind(id)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
 }

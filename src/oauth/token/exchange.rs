@@ -66,6 +66,8 @@ pub async fn grant(
         return Err(OAuthError::InvalidGrant("the subject_token belongs to another application".into()));
     }
 
+    state.token_use.record(&token_id, state.clock.now());
+
     // Negotiate: the subject's scopes, or fewer when the client asks for fewer.
     let granted = state
         .scopes

@@ -1,0 +1,58 @@
+//! Applications: read one, rotate its master token.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+
+use super::error::ApiError;
+use super::{caller, rfc3339};
+use crate::domain::platform_tokens;
+use crate::AppState;
+
+#[derive(Serialize)]
+pub struct AppResponse {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+}
+
+#[derive(Serialize)]
+pub struct MasterTokenResponse {
+    pub master_token: String,
+}
+
+/// `GET /admin/v1/apps/{app}`.
+pub async fn get_app(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let state = state.into_inner();
+    let app_id = path.into_inner();
+    caller(&state, &req, &app_id).await?;
+    let app = state
+        .store
+        .get_app(&app_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("application `{app_id}` not found")))?;
+    Ok(HttpResponse::Ok().json(AppResponse {
+        id: app.id,
+        name: app.name,
+        created_at: rfc3339(app.created_at),
+    }))
+}
+
+/// `POST /admin/v1/apps/{app}/master-token/rotate`: the new token, once; the old
+/// one stops working at once.
+pub async fn rotate_master_token(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let state = state.into_inner();
+    let app_id = path.into_inner();
+    caller(&state, &req, &app_id).await?;
+    let token = platform_tokens::rotate_master(&state.store, &app_id, state.clock.now()).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(MasterTokenResponse { master_token: token.expose().to_owned() }))
+}

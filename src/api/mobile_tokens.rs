@@ -1,0 +1,172 @@
+//! Mobile tokens: many per application, each with a name and an optional expiry;
+//! listed, renamed, disabled and deleted. The value is shown only at creation.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use super::error::ApiError;
+use super::{caller, parse_rfc3339, rfc3339};
+use crate::domain::platform_tokens::{self, TokenKind};
+use crate::store::PlatformTokenRecord;
+use crate::AppState;
+
+const KIND: TokenKind = TokenKind::Mobile;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRequest {
+    pub name: String,
+    /// RFC 3339; none means the token does not expire.
+    pub expires_at: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRequest {
+    pub name: Option<String>,
+    pub enabled: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+#[derive(Serialize)]
+pub struct MobileTokenResponse {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub expires_at: Option<String>,
+    pub enabled: bool,
+}
+
+#[derive(Serialize)]
+pub struct CreatedResponse {
+    #[serde(flatten)]
+    pub details: MobileTokenResponse,
+    /// The token itself, in this answer only.
+    pub token: String,
+}
+
+#[derive(Serialize)]
+pub struct ListResponse {
+    pub items: Vec<MobileTokenResponse>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl From<PlatformTokenRecord> for MobileTokenResponse {
+    fn from(r: PlatformTokenRecord) -> Self {
+        MobileTokenResponse {
+            id: r.id,
+            name: r.name,
+            created_at: rfc3339(r.created_at),
+            last_used_at: r.last_used_at.map(rfc3339),
+            expires_at: r.expires_at.map(rfc3339),
+            enabled: r.enabled,
+        }
+    }
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::NotFound(format!("mobile token `{id}` not found"))
+}
+
+/// `GET /admin/v1/apps/{app}/mobile-tokens?limit=&offset=`.
+pub async fn list(
+    req: HttpRequest,
+    path: web::Path<String>,
+    page: web::Query<PageQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let state = state.into_inner();
+    let app = path.into_inner();
+    caller(&state, &req, &app).await?;
+    let limit = page.limit.unwrap_or(50);
+    let offset = page.offset.unwrap_or(0);
+    if !(1..=200).contains(&limit) || offset < 0 {
+        return Err(ApiError::BadRequest("limit must be 1 to 200 and offset at least 0".into()));
+    }
+    let (rows, total) = state.store.list_platform_tokens(&app, KIND.name(), limit, offset).await?;
+    Ok(HttpResponse::Ok().json(ListResponse {
+        items: rows.into_iter().map(Into::into).collect(),
+        total,
+        limit,
+        offset,
+    }))
+}
+
+/// `POST /admin/v1/apps/{app}/mobile-tokens`: the token's value, once.
+pub async fn create(
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<CreateRequest>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let state = state.into_inner();
+    let app = path.into_inner();
+    caller(&state, &req, &app).await?;
+    let expires_at = body.expires_at.as_deref().map(|t| parse_rfc3339("expires_at", t)).transpose()?;
+    let created =
+        platform_tokens::create_mobile(&state.store, &app, &body.name, expires_at, state.clock.now()).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(CreatedResponse { token: created.token.expose().to_owned(), details: created.record.into() }))
+}
+
+/// `GET /admin/v1/apps/{app}/mobile-tokens/{id}`.
+pub async fn get(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let state = state.into_inner();
+    let (app, id) = path.into_inner();
+    caller(&state, &req, &app).await?;
+    let token =
+        state.store.get_platform_token(&app, KIND.name(), &id).await?.ok_or_else(|| not_found(&id))?;
+    Ok(HttpResponse::Ok().json(MobileTokenResponse::from(token)))
+}
+
+/// `PATCH /admin/v1/apps/{app}/mobile-tokens/{id}` with `name` and/or `enabled`.
+pub async fn update(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Json<UpdateRequest>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let state = state.into_inner();
+    let (app, id) = path.into_inner();
+    caller(&state, &req, &app).await?;
+    if body.name.is_none() && body.enabled.is_none() {
+        return Err(ApiError::BadRequest("give name and/or enabled".into()));
+    }
+    let name = body.name.as_deref().map(platform_tokens::valid_name).transpose()?;
+    if !state.store.update_platform_token(&app, KIND.name(), &id, name.as_deref(), body.enabled).await? {
+        return Err(not_found(&id));
+    }
+    let token =
+        state.store.get_platform_token(&app, KIND.name(), &id).await?.ok_or_else(|| not_found(&id))?;
+    Ok(HttpResponse::Ok().json(MobileTokenResponse::from(token)))
+}
+
+/// `DELETE /admin/v1/apps/{app}/mobile-tokens/{id}`.
+pub async fn delete(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let state = state.into_inner();
+    let (app, id) = path.into_inner();
+    caller(&state, &req, &app).await?;
+    if !state.store.delete_platform_token(&app, KIND.name(), &id).await? {
+        return Err(not_found(&id));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}

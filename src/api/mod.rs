@@ -1,0 +1,133 @@
+//! The admin REST API under `/admin/v1`: JSON in and out, errors as
+//! `application/problem+json`, callers authenticated by a bearer JWT with the
+//! `admin` scope or by the application's master token.
+//!
+//! Invariants: a mobile token gets 403 on every call; a caller acts only on its
+//! own application; no list or get answer holds a secret.
+
+mod apps;
+pub mod error;
+mod mobile_tokens;
+
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest};
+use chrono::{DateTime, Utc};
+
+use self::error::ApiError;
+use crate::oauth::inspect::{activity, find, Found};
+use crate::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    let json = web::JsonConfig::default().limit(16 * 1024).error_handler(|err, _req| {
+        let problem = match &err {
+            actix_web::error::JsonPayloadError::OverflowKnownLength { .. }
+            | actix_web::error::JsonPayloadError::Overflow { .. } => {
+                ApiError::PayloadTooLarge("the JSON body is larger than 16 KiB".into())
+            }
+            actix_web::error::JsonPayloadError::ContentType => {
+                ApiError::UnsupportedMediaType("send the body as application/json".into())
+            }
+            other => ApiError::BadRequest(format!("the JSON body is not valid: {other}")),
+        };
+        problem.into()
+    });
+    let query = web::QueryConfig::default()
+        .error_handler(|err, _req| ApiError::BadRequest(format!("the query is not valid: {err}")).into());
+    let path = web::PathConfig::default()
+        .error_handler(|err, _req| ApiError::BadRequest(format!("the path is not valid: {err}")).into());
+    cfg.service(
+        web::scope("/admin/v1")
+            .app_data(json)
+            .app_data(query)
+            .app_data(path)
+            .route("/apps/{app}", web::get().to(apps::get_app))
+            .route("/apps/{app}/master-token/rotate", web::post().to(apps::rotate_master_token))
+            .route("/apps/{app}/mobile-tokens", web::get().to(mobile_tokens::list))
+            .route("/apps/{app}/mobile-tokens", web::post().to(mobile_tokens::create))
+            .route("/apps/{app}/mobile-tokens/{id}", web::get().to(mobile_tokens::get))
+            .route("/apps/{app}/mobile-tokens/{id}", web::patch().to(mobile_tokens::update))
+            .route("/apps/{app}/mobile-tokens/{id}", web::delete().to(mobile_tokens::delete))
+            .default_service(web::to(not_found)),
+    );
+}
+
+async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!("no admin API resource answers {} {}", req.method(), req.path())))
+}
+
+/// Who is calling the admin API, for which application.
+#[derive(Debug)]
+pub enum Caller {
+    /// A JWT access token with the `admin` scope.
+    AdminToken { app: String },
+    /// The application's master token.
+    Master { app: String },
+}
+
+impl Caller {
+    /// Checks the caller may act on application `app`.
+    fn for_app(self, app: &str) -> Result<Caller, ApiError> {
+        let own = match &self {
+            Caller::AdminToken { app: own } | Caller::Master { app: own } => own,
+        };
+        if own != app {
+            return Err(ApiError::Forbidden("these credentials belong to another application".into()));
+        }
+        Ok(self)
+    }
+}
+
+/// Authenticates the caller from `Authorization: Bearer <t>` or `Token <t>`, and
+/// checks it may act on `app`.
+pub async fn caller(state: &Arc<AppState>, req: &HttpRequest, app: &str) -> Result<Caller, ApiError> {
+    let value = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(|| {
+        ApiError::Unauthenticated("send Authorization: Bearer <token> or Token <token>".into())
+    })?;
+    let token = match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token") =>
+        {
+            token.trim()
+        }
+        _ => {
+            return Err(ApiError::Unauthenticated("the Authorization scheme must be Bearer or Token".into()))
+        }
+    };
+    let refused = || ApiError::Unauthenticated("the token is not valid, expired or revoked".into());
+    let found = find(state, token).await?.ok_or_else(refused)?;
+    let is_jwt = matches!(found, Found::Access(_));
+    let active = activity(state, found).await?.ok_or_else(refused)?;
+    let now = state.clock.now();
+    let caller = match (active.kind, is_jwt) {
+        (_, true) if active.scope.has_admin() => Caller::AdminToken { app: active.app },
+        (_, true) => return Err(ApiError::Forbidden("the access token lacks the admin scope".into())),
+        ("master", false) => {
+            if let Some(id) = &active.token_id {
+                state.token_use.record(id, now);
+            }
+            Caller::Master { app: active.app }
+        }
+        (kind, false) => {
+            return Err(ApiError::Forbidden(format!(
+                "a {kind} token cannot use the admin API; use the application's master token"
+            )))
+        }
+    };
+    caller.for_app(app)
+}
+
+/// RFC 3339 in UTC, as every time in the admin API's JSON.
+pub fn rfc3339(unix: i64) -> String {
+    DateTime::<Utc>::from_timestamp(unix, 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+/// Parses an RFC 3339 time into unix seconds.
+pub fn parse_rfc3339(field: &str, text: &str) -> Result<i64, ApiError> {
+    DateTime::parse_from_rfc3339(text).map(|t| t.timestamp()).map_err(|_| {
+        ApiError::BadRequest(format!("{field} must be an RFC 3339 time, such as 2027-01-31T12:00:00Z"))
+    })
+}

@@ -1,0 +1,364 @@
+//! The admin REST API through the real server, on SQLite and Postgres: master and
+//! mobile tokens, who may call it, and problem+json for every bad input.
+
+mod common;
+
+use common::{Backend, TestClient, TestServer};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+on_both_backends!(
+    the_master_token_manages_mobile_tokens_that_never_show_their_secret_again,
+    mobile_tokens_get_403_on_every_admin_call,
+    rotating_the_master_token_stops_the_old_one_at_once,
+    disabled_expired_and_deleted_mobile_tokens_are_inactive,
+    a_mobile_token_exchanges_for_mobile_scopes_only,
+    bad_input_answers_problem_json,
+    callers_act_only_on_their_own_application,
+    use_of_a_token_is_recorded_without_a_write_per_request,
+);
+
+struct Admin<'a> {
+    server: &'a TestServer,
+    app: String,
+    auth: String,
+}
+
+impl Admin<'_> {
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> reqwest::Response {
+        let url = self.server.url(&format!("/admin/v1/apps/{}{path}", self.app));
+        let mut req = self.server.http.request(method, url).header("authorization", &self.auth);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send().await.unwrap()
+    }
+
+    async fn ok(&self, method: Method, path: &str, body: Option<Value>, status: u16) -> Value {
+        let res = self.call(method.clone(), path, body).await;
+        assert_eq!(res.status(), status, "{method} {path}");
+        if status == 204 {
+            return Value::Null;
+        }
+        assert_eq!(res.headers()["content-type"], "application/json");
+        res.json().await.unwrap()
+    }
+}
+
+async fn problem(res: reqwest::Response, status: u16) -> Value {
+    assert_eq!(res.status(), status);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
+    body
+}
+
+/// An application, its master token, and an introspecting client of it.
+fn shop(server: &TestServer) -> (String, String, TestClient) {
+    let app = server.env.cli_json(&["app", "create", "--name", "shop", "--json"]);
+    let id = app["id"].as_str().unwrap().to_owned();
+    let out = server.env.cli_json(&[
+        "client",
+        "create",
+        "--name",
+        "rs",
+        "--type",
+        "confidential",
+        "--grant",
+        "client_credentials",
+        "--grant",
+        "urn:ietf:params:oauth:grant-type:token-exchange",
+        "--scope",
+        "master",
+        "--app",
+        &id,
+        "--json",
+    ]);
+    let client = TestClient {
+        id: out["client_id"].as_str().unwrap().to_owned(),
+        secret: out["client_secret"].as_str().unwrap().to_owned(),
+    };
+    (id, app["master_token"].as_str().unwrap().to_owned(), client)
+}
+
+async fn introspect(server: &TestServer, client: &TestClient, token: &str) -> Value {
+    let res = server
+        .http
+        .post(server.url("/introspect"))
+        .basic_auth(&client.id, Some(&client.secret))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    res.json().await.unwrap()
+}
+
+async fn the_master_token_manages_mobile_tokens_that_never_show_their_secret_again(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let (app, master, client) = shop(&server);
+    let admin = Admin { server: &server, app: app.clone(), auth: format!("Token {master}") };
+    let created = admin.ok(Method::POST, "/mobile-tokens", Some(json!({ "name": "ios app" })), 201).await;
+    let token = created["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("tsb_") && token.len() == 47);
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["name"], "ios app");
+    assert_eq!(created["enabled"], true);
+    assert!(created["created_at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(created["expires_at"], Value::Null);
+
+    // Bearer works as well as Token, and no answer but the creation holds the secret.
+    // (Lists are oldest first; the clock moves so that the order is certain.)
+    server.state.clock.advance(1);
+    let bearer = Admin { server: &server, app: app.clone(), auth: format!("Bearer {master}") };
+    bearer
+        .ok(
+            Method::POST,
+            "/mobile-tokens",
+            Some(json!({ "name": "android", "expires_at": "2099-01-01T00:00:00Z" })),
+            201,
+        )
+        .await;
+    let list = admin.ok(Method::GET, "/mobile-tokens", None, 200).await;
+    assert_eq!(list["total"], 2);
+    assert_eq!(list["items"][0]["name"], "ios app");
+    assert_eq!(list["items"][1]["expires_at"], "2099-01-01T00:00:00Z");
+    let page = admin.ok(Method::GET, "/mobile-tokens?limit=1&offset=1", None, 200).await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    assert_eq!(page["items"][0]["name"], "android");
+    let one = admin.ok(Method::GET, &format!("/mobile-tokens/{id}"), None, 200).await;
+    for answer in [&list, &page, &one] {
+        assert!(!answer.to_string().contains("tsb_"), "{answer}");
+    }
+
+    let renamed = admin
+        .ok(Method::PATCH, &format!("/mobile-tokens/{id}"), Some(json!({ "name": "iOS app" })), 200)
+        .await;
+    assert_eq!(renamed["name"], "iOS app");
+    let info = introspect(&server, &client, &token).await;
+    assert_eq!(info["active"], true);
+    assert_eq!(info["token_kind"], "mobile");
+    assert_eq!(info["app"], app.as_str());
+    admin.ok(Method::DELETE, &format!("/mobile-tokens/{id}"), None, 204).await;
+    problem(admin.call(Method::GET, &format!("/mobile-tokens/{id}"), None).await, 404).await;
+    assert_eq!(introspect(&server, &client, &token).await, json!({ "active": false }));
+    let app_info = admin.ok(Method::GET, "", None, 200).await;
+    assert_eq!(app_info["name"], "shop");
+    server.stop().await;
+}
+
+async fn mobile_tokens_get_403_on_every_admin_call(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let (app, master, _) = shop(&server);
+    let admin = Admin { server: &server, app: app.clone(), auth: format!("Token {master}") };
+    let created = admin.ok(Method::POST, "/mobile-tokens", Some(json!({ "name": "sdk" })), 201).await;
+    let id = created["id"].as_str().unwrap();
+    let mobile =
+        Admin { server: &server, app, auth: format!("Token {}", created["token"].as_str().unwrap()) };
+    let calls = [
+        (Method::GET, String::new(), None),
+        (Method::POST, "/master-token/rotate".to_owned(), None),
+        (Method::GET, "/mobile-tokens".to_owned(), None),
+        (Method::POST, "/mobile-tokens".to_owned(), Some(json!({ "name": "x" }))),
+        (Method::GET, format!("/mobile-tokens/{id}"), None),
+        (Method::PATCH, format!("/mobile-tokens/{id}"), Some(json!({ "enabled": false }))),
+        (Method::DELETE, format!("/mobile-tokens/{id}"), None),
+    ];
+    for (method, path, body) in calls {
+        let body = problem(mobile.call(method.clone(), &path, body).await, 403).await;
+        assert!(body["detail"].as_str().unwrap().contains("mobile"), "{method} {path}");
+    }
+    // Nothing changed.
+    let list = admin.ok(Method::GET, "/mobile-tokens", None, 200).await;
+    assert_eq!(list["items"][0]["enabled"], true);
+    server.stop().await;
+}
+
+async fn rotating_the_master_token_stops_the_old_one_at_once(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let (app, master, client) = shop(&server);
+    let admin = Admin { server: &server, app: app.clone(), auth: format!("Token {master}") };
+    let rotated = admin.ok(Method::POST, "/master-token/rotate", None, 200).await;
+    let new = rotated["master_token"].as_str().unwrap();
+    assert!(new.starts_with("tsm_") && new != master);
+    problem(admin.call(Method::GET, "/mobile-tokens", None).await, 401).await;
+    assert_eq!(introspect(&server, &client, &master).await["active"], false);
+    assert_eq!(introspect(&server, &client, new).await["active"], true);
+    let fresh = Admin { server: &server, app, auth: format!("Token {new}") };
+    fresh.ok(Method::GET, "/mobile-tokens", None, 200).await;
+    server.stop().await;
+}
+
+async fn disabled_expired_and_deleted_mobile_tokens_are_inactive(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let (app, master, client) = shop(&server);
+    let admin = Admin { server: &server, app, auth: format!("Token {master}") };
+    let created = admin.ok(Method::POST, "/mobile-tokens", Some(json!({ "name": "kiosk" })), 201).await;
+    let (id, token) = (created["id"].as_str().unwrap(), created["token"].as_str().unwrap());
+    let off = admin
+        .ok(Method::PATCH, &format!("/mobile-tokens/{id}"), Some(json!({ "enabled": false })), 200)
+        .await;
+    assert_eq!(off["enabled"], false);
+    assert_eq!(introspect(&server, &client, token).await["active"], false);
+    admin.ok(Method::PATCH, &format!("/mobile-tokens/{id}"), Some(json!({ "enabled": true })), 200).await;
+    assert_eq!(introspect(&server, &client, token).await["active"], true);
+
+    let in_an_hour = chrono::DateTime::<chrono::Utc>::from_timestamp(server.state.clock.now() + 3600, 0)
+        .unwrap()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let short = admin
+        .ok(Method::POST, "/mobile-tokens", Some(json!({ "name": "event", "expires_at": in_an_hour })), 201)
+        .await;
+    let short_token = short["token"].as_str().unwrap();
+    assert_eq!(introspect(&server, &client, short_token).await["active"], true);
+    server.state.clock.advance(3601);
+    assert_eq!(introspect(&server, &client, short_token).await["active"], false);
+    assert_eq!(introspect(&server, &client, token).await["active"], true, "no expiry, still active");
+    server.stop().await;
+}
+
+async fn a_mobile_token_exchanges_for_mobile_scopes_only(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let (app, master, client) = shop(&server);
+    let admin = Admin { server: &server, app: app.clone(), auth: format!("Token {master}") };
+    let created = admin.ok(Method::POST, "/mobile-tokens", Some(json!({ "name": "sdk" })), 201).await;
+    let token = created["token"].as_str().unwrap();
+    let info = introspect(&server, &client, token).await;
+    assert_eq!(info["profile"], "mobile");
+    let core_writes = |scope: &str| {
+        ["places", "geofences", "floors", "beacons"]
+            .iter()
+            .any(|o| scope.contains(&format!("{o}:create")) || scope.contains(&format!("{o}:delete")))
+    };
+    assert!(!core_writes(info["scope"].as_str().unwrap()));
+    let form = [
+        ("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"),
+        ("subject_token", token),
+        ("subject_token_type", "urn:ietf:params:oauth:token-type:access_token"),
+    ];
+    let body: Value = server.token_basic(&client, &form).await.json().await.unwrap();
+    let claims = common::claims_unverified(body["access_token"].as_str().unwrap());
+    assert_eq!(claims["profile"], "mobile");
+    assert_eq!(claims["app"], app.as_str());
+    assert!(!core_writes(claims["scope"].as_str().unwrap()));
+    // Asking for more than the mobile token allows is refused.
+    let mut wider = form.to_vec();
+    wider.push(("scope", "places:delete"));
+    let res = server.token_basic(&client, &wider).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_scope");
+    server.stop().await;
+}
+
+async fn bad_input_answers_problem_json(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let (app, master, _) = shop(&server);
+    let admin = Admin { server: &server, app: app.clone(), auth: format!("Token {master}") };
+    let url = server.url(&format!("/admin/v1/apps/{app}/mobile-tokens"));
+    let auth = format!("Token {master}");
+    // No credentials, or unusable ones.
+    let res = server.http.get(&url).send().await.unwrap();
+    assert!(res.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+    problem(res, 401).await;
+    problem(server.http.get(&url).header("authorization", "Basic abc").send().await.unwrap(), 401).await;
+    problem(server.http.get(&url).header("authorization", "Token tsm_nothing").send().await.unwrap(), 401)
+        .await;
+    // Bodies: not JSON, wrong types, missing and unknown fields, bad times, too big.
+    let post = |body: &'static str, content_type: &'static str| {
+        server
+            .http
+            .post(&url)
+            .header("authorization", &auth)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    problem(post("{not json", "application/json").await.unwrap(), 400).await;
+    problem(post(r#"{"name": 42}"#, "application/json").await.unwrap(), 400).await;
+    problem(post(r#"{}"#, "application/json").await.unwrap(), 400).await;
+    problem(post(r#"{"name": "x", "colour": "red"}"#, "application/json").await.unwrap(), 400).await;
+    problem(post(r#"{"name": "x", "expires_at": "tomorrow"}"#, "application/json").await.unwrap(), 400).await;
+    problem(
+        post(r#"{"name": "x", "expires_at": "2001-01-01T00:00:00Z"}"#, "application/json").await.unwrap(),
+        400,
+    )
+    .await;
+    problem(post(r#"{"name": "  "}"#, "application/json").await.unwrap(), 400).await;
+    problem(post(r#"{"name": "x"}"#, "text/plain").await.unwrap(), 415).await;
+    let big = format!(r#"{{"name": "{}"}}"#, "x".repeat(20_000));
+    let res = server
+        .http
+        .post(&url)
+        .header("authorization", &auth)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    problem(res, 413).await;
+    // Unknown ids, routes and bad paging.
+    problem(admin.call(Method::GET, "/mobile-tokens/nope", None).await, 404).await;
+    problem(admin.call(Method::PATCH, "/mobile-tokens/nope", Some(json!({ "enabled": true }))).await, 404)
+        .await;
+    problem(admin.call(Method::DELETE, "/mobile-tokens/nope", None).await, 404).await;
+    problem(admin.call(Method::PATCH, "/mobile-tokens/nope", Some(json!({}))).await, 400).await;
+    problem(admin.call(Method::GET, "/no-such-thing", None).await, 404).await;
+    problem(admin.call(Method::GET, "/mobile-tokens?limit=0", None).await, 400).await;
+    problem(admin.call(Method::GET, "/mobile-tokens?limit=abc", None).await, 400).await;
+    problem(admin.call(Method::PUT, "/mobile-tokens", None).await, 404).await;
+    server.stop().await;
+}
+
+async fn callers_act_only_on_their_own_application(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let (_, master, _) = shop(&server);
+    let (other_app, _, _) = shop(&server);
+    let stranger = Admin { server: &server, app: other_app, auth: format!("Token {master}") };
+    problem(stranger.call(Method::GET, "/mobile-tokens", None).await, 403).await;
+    // A JWT with the admin scope administers its own application; one without does not.
+    let admin_client = server.confidential_client(&["admin"]);
+    let jwt: Value = server
+        .token_basic(&admin_client, &[("grant_type", "client_credentials")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let with_admin = Admin {
+        server: &server,
+        app: "default".into(),
+        auth: format!("Bearer {}", jwt["access_token"].as_str().unwrap()),
+    };
+    with_admin.ok(Method::GET, "/mobile-tokens", None, 200).await;
+    let created =
+        with_admin.ok(Method::POST, "/mobile-tokens", Some(json!({ "name": "by admin" })), 201).await;
+    assert!(created["token"].as_str().unwrap().starts_with("tsb_"));
+    let plain = server.confidential_client(&["mobile"]);
+    let jwt: Value =
+        server.token_basic(&plain, &[("grant_type", "client_credentials")]).await.json().await.unwrap();
+    let without = Admin {
+        server: &server,
+        app: "default".into(),
+        auth: format!("Bearer {}", jwt["access_token"].as_str().unwrap()),
+    };
+    let body = problem(without.call(Method::GET, "/mobile-tokens", None).await, 403).await;
+    assert!(body["detail"].as_str().unwrap().contains("admin scope"));
+    server.stop().await;
+}
+
+async fn use_of_a_token_is_recorded_without_a_write_per_request(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let (app, master, client) = shop(&server);
+    let admin = Admin { server: &server, app, auth: format!("Token {master}") };
+    let created = admin.ok(Method::POST, "/mobile-tokens", Some(json!({ "name": "sdk" })), 201).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["last_used_at"], Value::Null);
+    introspect(&server, &client, created["token"].as_str().unwrap()).await;
+    // Uses wait in memory; the poller writes them in one batch. Write now, as it would.
+    let uses = server.state.token_use.drain();
+    assert!(uses.iter().any(|(used, _)| *used == id), "{uses:?}");
+    server.state.store.record_token_use(&uses).await.unwrap();
+    let one = admin.ok(Method::GET, &format!("/mobile-tokens/{id}"), None, 200).await;
+    assert!(one["last_used_at"].as_str().is_some_and(|t| t.ends_with('Z')), "{one}");
+    server.stop().await;
+}
