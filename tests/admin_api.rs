@@ -362,3 +362,31 @@ async fn use_of_a_token_is_recorded_without_a_write_per_request(backend: Backend
     assert!(one["last_used_at"].as_str().is_some_and(|t| t.ends_with('Z')), "{one}");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_covers_every_admin_route() {
+    let server = TestServer::start(Backend::Sqlite).await.unwrap();
+    let res = server.http.get(server.url("/admin/v1/openapi.json")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let doc: Value = res.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+    assert!(!tessera::api::ROUTES.is_empty());
+    for (method, path) in tessera::api::ROUTES {
+        let operation = &doc["paths"][path][method];
+        assert!(operation.is_object(), "{method} {path} is served but not in the OpenAPI document");
+    }
+    // And nothing is documented that is not served.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            assert!(
+                tessera::api::ROUTES.contains(&(method.as_str(), path.as_str())),
+                "{method} {path} documented, not served"
+            );
+        }
+    }
+    let create = &doc["paths"]["/admin/v1/apps/{app}/mobile-tokens"]["post"];
+    assert!(create["responses"]["400"]["content"]["application/problem+json"].is_object());
+    assert!(doc["components"]["schemas"]["CreateRequest"]["properties"]["name"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    server.stop().await;
+}

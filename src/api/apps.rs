@@ -2,25 +2,33 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::error::ApiError;
+use super::error::{ApiError, Problem};
 use super::{caller, rfc3339};
 use crate::domain::platform_tokens;
 use crate::AppState;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct AppResponse {
     pub id: String,
     pub name: String,
     pub created_at: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct MasterTokenResponse {
     pub master_token: String,
 }
 
 /// `GET /admin/v1/apps/{app}`.
+#[utoipa::path(get, path = "/admin/v1/apps/{app}", tag = "applications",
+    params(("app" = String, Path, description = "application id")),
+    responses((status = 200, description = "the application", body = AppResponse),
+        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not allowed (mobile tokens, other applications)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such application", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn get_app(
     req: HttpRequest,
     path: web::Path<String>,
@@ -43,6 +51,13 @@ pub async fn get_app(
 
 /// `POST /admin/v1/apps/{app}/master-token/rotate`: the new token, once; the old
 /// one stops working at once.
+#[utoipa::path(post, path = "/admin/v1/apps/{app}/master-token/rotate", tag = "applications",
+    params(("app" = String, Path, description = "application id")),
+    responses((status = 200, description = "the new master token, shown only here", body = MasterTokenResponse),
+        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not allowed (mobile tokens, other applications)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such application", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn rotate_master_token(
     req: HttpRequest,
     path: web::Path<String>,

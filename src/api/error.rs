@@ -31,13 +31,16 @@ pub enum ApiError {
     Internal(String),
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// An RFC 9457 problem document.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// `about:blank`: the HTTP status says what kind of problem it is.
     #[serde(rename = "type")]
-    kind: &'static str,
-    title: &'a str,
-    status: u16,
-    detail: &'a str,
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    /// What was wrong and what to do.
+    pub detail: String,
 }
 
 impl ResponseError for ApiError {
@@ -64,10 +67,10 @@ impl ResponseError for ApiError {
             other => other.to_string(),
         };
         let body = Problem {
-            kind: "about:blank",
-            title: status.canonical_reason().unwrap_or("Error"),
+            kind: "about:blank".to_owned(),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
-            detail: &detail,
+            detail,
         };
         let mut response = HttpResponse::build(status);
         response

@@ -4,8 +4,9 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use super::error::ApiError;
+use super::error::{ApiError, Problem};
 use super::{caller, parse_rfc3339, rfc3339};
 use crate::domain::platform_tokens::{self, TokenKind};
 use crate::store::PlatformTokenRecord;
@@ -13,7 +14,7 @@ use crate::AppState;
 
 const KIND: TokenKind = TokenKind::Mobile;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRequest {
     pub name: String,
@@ -21,21 +22,23 @@ pub struct CreateRequest {
     pub expires_at: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateRequest {
     pub name: Option<String>,
     pub enabled: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
+    /// At most this many items (1 to 200; 50 when left out).
     pub limit: Option<i64>,
+    /// Skip this many items first.
     pub offset: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct MobileTokenResponse {
     pub id: String,
     pub name: String,
@@ -45,7 +48,7 @@ pub struct MobileTokenResponse {
     pub enabled: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct CreatedResponse {
     #[serde(flatten)]
     pub details: MobileTokenResponse,
@@ -53,7 +56,7 @@ pub struct CreatedResponse {
     pub token: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ListResponse {
     pub items: Vec<MobileTokenResponse>,
     pub total: i64,
@@ -79,6 +82,14 @@ fn not_found(id: &str) -> ApiError {
 }
 
 /// `GET /admin/v1/apps/{app}/mobile-tokens?limit=&offset=`.
+#[utoipa::path(get, path = "/admin/v1/apps/{app}/mobile-tokens", tag = "mobile tokens",
+    params(("app" = String, Path, description = "application id"), PageQuery),
+    responses((status = 200, description = "one page of mobile tokens", body = ListResponse),
+        (status = 400, description = "bad input", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not allowed (mobile tokens, other applications)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such token", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn list(
     req: HttpRequest,
     path: web::Path<String>,
@@ -103,6 +114,17 @@ pub async fn list(
 }
 
 /// `POST /admin/v1/apps/{app}/mobile-tokens`: the token's value, once.
+#[utoipa::path(post, path = "/admin/v1/apps/{app}/mobile-tokens", tag = "mobile tokens",
+    params(("app" = String, Path, description = "application id")),
+    request_body = CreateRequest,
+    responses((status = 201, description = "created; `token` is shown only here", body = CreatedResponse),
+        (status = 413, description = "body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "bad input", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not allowed (mobile tokens, other applications)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such token", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn create(
     req: HttpRequest,
     path: web::Path<String>,
@@ -121,6 +143,14 @@ pub async fn create(
 }
 
 /// `GET /admin/v1/apps/{app}/mobile-tokens/{id}`.
+#[utoipa::path(get, path = "/admin/v1/apps/{app}/mobile-tokens/{id}", tag = "mobile tokens",
+    params(("app" = String, Path, description = "application id"), ("id" = String, Path, description = "mobile token id")),
+    responses((status = 200, description = "the token, without its value", body = MobileTokenResponse),
+        (status = 400, description = "bad input", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not allowed (mobile tokens, other applications)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such token", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn get(
     req: HttpRequest,
     path: web::Path<(String, String)>,
@@ -135,6 +165,15 @@ pub async fn get(
 }
 
 /// `PATCH /admin/v1/apps/{app}/mobile-tokens/{id}` with `name` and/or `enabled`.
+#[utoipa::path(patch, path = "/admin/v1/apps/{app}/mobile-tokens/{id}", tag = "mobile tokens",
+    params(("app" = String, Path, description = "application id"), ("id" = String, Path, description = "mobile token id")),
+    request_body = UpdateRequest,
+    responses((status = 200, description = "the changed token", body = MobileTokenResponse),
+        (status = 400, description = "bad input", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not allowed (mobile tokens, other applications)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such token", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn update(
     req: HttpRequest,
     path: web::Path<(String, String)>,
@@ -157,6 +196,14 @@ pub async fn update(
 }
 
 /// `DELETE /admin/v1/apps/{app}/mobile-tokens/{id}`.
+#[utoipa::path(delete, path = "/admin/v1/apps/{app}/mobile-tokens/{id}", tag = "mobile tokens",
+    params(("app" = String, Path, description = "application id"), ("id" = String, Path, description = "mobile token id")),
+    responses((status = 204, description = "deleted"),
+        (status = 400, description = "bad input", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not allowed (mobile tokens, other applications)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such token", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []), ("token" = [])))]
 pub async fn delete(
     req: HttpRequest,
     path: web::Path<(String, String)>,

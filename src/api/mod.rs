@@ -8,6 +8,7 @@
 mod apps;
 pub mod error;
 mod mobile_tokens;
+mod openapi;
 
 use std::sync::Arc;
 
@@ -18,6 +19,30 @@ use chrono::{DateTime, Utc};
 use self::error::ApiError;
 use crate::oauth::inspect::{activity, find, Found};
 use crate::AppState;
+
+/// Registers every admin route from one table, which `ROUTES` also lists, so the
+/// OpenAPI document can be checked against what is served.
+macro_rules! admin_routes {
+    ($( $method:ident $path:literal => $handler:path ),* $(,)?) => {
+        /// Every (method, path) the admin API serves.
+        pub const ROUTES: &[(&str, &str)] = &[ $( (stringify!($method), concat!("/admin/v1", $path)) ),* ];
+
+        fn register(scope: actix_web::Scope) -> actix_web::Scope {
+            scope $( .route($path, web::$method().to($handler)) )*
+        }
+    };
+}
+
+admin_routes! {
+    get "/openapi.json" => openapi::get_openapi,
+    get "/apps/{app}" => apps::get_app,
+    post "/apps/{app}/master-token/rotate" => apps::rotate_master_token,
+    get "/apps/{app}/mobile-tokens" => mobile_tokens::list,
+    post "/apps/{app}/mobile-tokens" => mobile_tokens::create,
+    get "/apps/{app}/mobile-tokens/{id}" => mobile_tokens::get,
+    patch "/apps/{app}/mobile-tokens/{id}" => mobile_tokens::update,
+    delete "/apps/{app}/mobile-tokens/{id}" => mobile_tokens::delete,
+}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let json = web::JsonConfig::default().limit(16 * 1024).error_handler(|err, _req| {
@@ -37,20 +62,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .error_handler(|err, _req| ApiError::BadRequest(format!("the query is not valid: {err}")).into());
     let path = web::PathConfig::default()
         .error_handler(|err, _req| ApiError::BadRequest(format!("the path is not valid: {err}")).into());
-    cfg.service(
-        web::scope("/admin/v1")
-            .app_data(json)
-            .app_data(query)
-            .app_data(path)
-            .route("/apps/{app}", web::get().to(apps::get_app))
-            .route("/apps/{app}/master-token/rotate", web::post().to(apps::rotate_master_token))
-            .route("/apps/{app}/mobile-tokens", web::get().to(mobile_tokens::list))
-            .route("/apps/{app}/mobile-tokens", web::post().to(mobile_tokens::create))
-            .route("/apps/{app}/mobile-tokens/{id}", web::get().to(mobile_tokens::get))
-            .route("/apps/{app}/mobile-tokens/{id}", web::patch().to(mobile_tokens::update))
-            .route("/apps/{app}/mobile-tokens/{id}", web::delete().to(mobile_tokens::delete))
-            .default_service(web::to(not_found)),
-    );
+    let scope = web::scope("/admin/v1").app_data(json).app_data(query).app_data(path);
+    cfg.service(register(scope).default_service(web::to(not_found)));
 }
 
 async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {

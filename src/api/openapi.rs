@@ -1,0 +1,72 @@
+//! The admin API's OpenAPI 3.1 document, generated from the handlers' annotations
+//! and types (utoipa), so that a client can be generated from it and a fuzzer can
+//! read it. Built once, served as is.
+
+use std::sync::OnceLock;
+
+use actix_web::HttpResponse;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::apps::{AppResponse, MasterTokenResponse};
+use super::error::Problem;
+use super::mobile_tokens::{
+    CreateRequest, CreatedResponse, ListResponse, MobileTokenResponse, UpdateRequest,
+};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "tessera admin API", description = "Applications and their platform tokens."),
+    paths(
+        get_openapi,
+        super::apps::get_app,
+        super::apps::rotate_master_token,
+        super::mobile_tokens::list,
+        super::mobile_tokens::create,
+        super::mobile_tokens::get,
+        super::mobile_tokens::update,
+        super::mobile_tokens::delete,
+    ),
+    components(schemas(
+        Problem,
+        AppResponse,
+        MasterTokenResponse,
+        CreateRequest,
+        UpdateRequest,
+        MobileTokenResponse,
+        CreatedResponse,
+        ListResponse
+    )),
+    modifiers(&Credentials)
+)]
+struct AdminApi;
+
+/// The two ways to call: `Authorization: Bearer <JWT with admin scope or master
+/// token>` and `Authorization: Token <master token>`.
+struct Credentials;
+
+impl Modify for Credentials {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "`Token <master token>`",
+            ))),
+        );
+    }
+}
+
+/// `GET /admin/v1/openapi.json`.
+#[utoipa::path(get, path = "/admin/v1/openapi.json", tag = "documentation",
+    responses((status = 200, description = "this document", content_type = "application/json")))]
+pub async fn get_openapi() -> HttpResponse {
+    static DOCUMENT: OnceLock<String> = OnceLock::new();
+    let body = DOCUMENT.get_or_init(|| AdminApi::openapi().to_json().unwrap_or_default());
+    HttpResponse::Ok().content_type("application/json").body(body.clone())
+}
