@@ -6,6 +6,8 @@
 # 2. Full authorization code flows per second (authorize -> login -> consent ->
 #    token, argon2id at the configured cost) and refresh grants per second
 #    (examples/flow_bench).
+# 3. Introspection requests per second (of a JWT access token, and of a master
+#    token) and token exchanges per second (master token -> JWT), with wrk.
 #
 # The server runs on core 1 with one worker, the load generators on core 0, so the
 # server is measured on one core as the signing is. Prints each run, then medians.
@@ -81,6 +83,29 @@ for i in $(seq "$runs"); do
   echo "$line" >>"$work/refresh"
 done
 
+# An application with its master token, and a client that introspects and exchanges.
+app=$("$bin" app create --name bench --json)
+app_id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "$app")
+master=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["master_token"])' "$app")
+rs=$("$bin" client create --name rs --type confidential --grant client_credentials \
+  --grant urn:ietf:params:oauth:grant-type:token-exchange --scope master --app "$app_id" --json)
+rs_id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["client_id"])' "$rs")
+rs_secret=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["client_secret"])' "$rs")
+jwt=$(curl -s -u "$rs_id:$rs_secret" -d grant_type=client_credentials "http://127.0.0.1:$port/token" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+run_form() { # name body
+  TESSERA_BENCH_AUTH=$(printf '%s:%s' "$rs_id" "$rs_secret" | base64 -w0) TESSERA_BENCH_BODY="$2" \
+    taskset -c 0 wrk -t1 -c"$connections" -d"${seconds}s" --latency -s bench/form.lua "http://127.0.0.1:$port/$3" |
+    grep '^bench:' >>"$work/$1"
+  tail -n 1 "$work/$1" | sed "s/^bench:/run $i $1:/"
+}
+: >"$work/introspect_jwt"; : >"$work/introspect_master"; : >"$work/exchange"
+for i in $(seq "$runs"); do
+  run_form introspect_jwt "token=$jwt" introspect
+  run_form introspect_master "token=$master" introspect
+  run_form exchange "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&subject_token=$master&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aaccess_token" token
+done
+
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 rps=$(field rps <"$work/endpoint" | median)
 p50=$(field p50_us <"$work/endpoint" | median)
@@ -95,3 +120,7 @@ echo "  full JWT minting:     $mint /s on one core"
 awk -v a="$rps" -v b="$raw" 'BEGIN { printf "  endpoint / raw signing = %.2f (target >= 0.50)\n", a / b }'
 echo "  full code flow:       $(field per_sec <"$work/code" | median) flows/s (8 browsers; p50 $(field p50_us <"$work/code" | median) us, p99 $(field p99_us <"$work/code" | median) us)"
 echo "  refresh grant:        $(field per_sec <"$work/refresh" | median) refreshes/s (16 clients; p50 $(field p50_us <"$work/refresh" | median) us, p99 $(field p99_us <"$work/refresh" | median) us)"
+for what in introspect_jwt introspect_master exchange; do
+  printf '  %-21s %s requests/s (p50 %s us, p99 %s us)\n' "$what:" "$(field rps <"$work/$what" | median)" \
+    "$(field p50_us <"$work/$what" | median)" "$(field p99_us <"$work/$what" | median)"
+done
