@@ -16,6 +16,7 @@ on_both_backends!(
     bad_input_answers_problem_json,
     callers_act_only_on_their_own_application,
     use_of_a_token_is_recorded_without_a_write_per_request,
+    user_types_an_application_defines_bound_its_users_tokens,
 );
 
 struct Admin<'a> {
@@ -388,5 +389,70 @@ async fn the_openapi_document_covers_every_admin_route() {
     assert!(create["responses"]["400"]["content"]["application/problem+json"].is_object());
     assert!(doc["components"]["schemas"]["CreateRequest"]["properties"]["name"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    server.stop().await;
+}
+
+async fn user_types_an_application_defines_bound_its_users_tokens(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let (app, master, _) = shop(&server);
+    let admin = Admin { server: &server, app: app.clone(), auth: format!("Token {master}") };
+    let viewer =
+        admin.ok(Method::PUT, "/user-types/viewer", Some(json!({ "scope": "places:read" })), 200).await;
+    assert_eq!(viewer, json!({ "name": "viewer", "scope": "places:read", "source": "application" }));
+    admin.ok(Method::PUT, "/user-types/operator", Some(json!({ "scope": "events:read" })), 200).await;
+    let list = admin.ok(Method::GET, "/user-types", None, 200).await;
+    let names: Vec<(&str, &str)> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["name"].as_str().unwrap(), t["source"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            ("administrator", "configuration"),
+            ("manager", "configuration"),
+            ("operator", "application"),
+            ("viewer", "application")
+        ]
+    );
+
+    // Tokens for the application's users are bounded by its own definitions.
+    let client = server.env.cli_json(&[
+        "client",
+        "create",
+        "--name",
+        "app",
+        "--type",
+        "mobile",
+        "--redirect-uri",
+        common::flow::REDIRECT_URI,
+        "--grant",
+        "authorization_code",
+        "--scope",
+        "master",
+        "--app",
+        &app,
+        "--json",
+    ])["client_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (user, user_type, expected) in [("vic", "viewer", "places:read"), ("olga", "operator", "events:read")]
+    {
+        server.user(user, "correct horse battery", &["--app", &app, "--user-type", user_type]);
+        let query = common::flow::authorize_query(&client, "master", user);
+        let params = server.approve(&common::flow::browser(), &query, user, "correct horse battery").await;
+        let code = common::flow::param(&params, "code").unwrap().to_owned();
+        let body: Value = server.redeem(&client, &code, common::flow::VERIFIER).await.json().await.unwrap();
+        assert_eq!(body["scope"], expected, "{user}");
+    }
+
+    admin.ok(Method::DELETE, "/user-types/viewer", None, 204).await;
+    problem(admin.call(Method::DELETE, "/user-types/viewer", None).await, 404).await;
+    problem(admin.call(Method::PUT, "/user-types/Bad%20Name", Some(json!({ "scope": "mobile" }))).await, 400)
+        .await;
+    problem(admin.call(Method::PUT, "/user-types/x", Some(json!({ "scope": "cars:read" }))).await, 400).await;
+    problem(admin.call(Method::PUT, "/user-types/x", Some(json!({ "scope": "" }))).await, 400).await;
     server.stop().await;
 }

@@ -9,6 +9,7 @@ mod apps;
 pub mod error;
 mod mobile_tokens;
 mod openapi;
+mod user_types;
 
 use std::sync::Arc;
 
@@ -42,6 +43,9 @@ admin_routes! {
     get "/apps/{app}/mobile-tokens/{id}" => mobile_tokens::get,
     patch "/apps/{app}/mobile-tokens/{id}" => mobile_tokens::update,
     delete "/apps/{app}/mobile-tokens/{id}" => mobile_tokens::delete,
+    get "/apps/{app}/user-types" => user_types::list,
+    put "/apps/{app}/user-types/{name}" => user_types::put,
+    delete "/apps/{app}/user-types/{name}" => user_types::delete,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

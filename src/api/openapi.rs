@@ -13,10 +13,11 @@ use super::error::Problem;
 use super::mobile_tokens::{
     CreateRequest, CreatedResponse, ListResponse, MobileTokenResponse, UpdateRequest,
 };
+use super::user_types::{UserTypeListResponse, UserTypeRequest, UserTypeResponse};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "tessera admin API", description = "Applications and their platform tokens."),
+    info(title = "tessera admin API", description = "Applications, their platform tokens and user types."),
     paths(
         get_openapi,
         super::apps::get_app,
@@ -26,6 +27,9 @@ use super::mobile_tokens::{
         super::mobile_tokens::get,
         super::mobile_tokens::update,
         super::mobile_tokens::delete,
+        super::user_types::list,
+        super::user_types::put,
+        super::user_types::delete,
     ),
     components(schemas(
         Problem,
@@ -35,7 +39,10 @@ use super::mobile_tokens::{
         UpdateRequest,
         MobileTokenResponse,
         CreatedResponse,
-        ListResponse
+        ListResponse,
+        UserTypeRequest,
+        UserTypeResponse,
+        UserTypeListResponse
     )),
     modifiers(&Credentials)
 )]

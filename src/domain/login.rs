@@ -115,15 +115,25 @@ fn dummy_hash(security: &SecurityConfig) -> Result<String, DomainError> {
     Ok(DUMMY.get_or_init(|| hash).clone())
 }
 
-/// What `user`'s type allows: the configured scopes of the type, or of the default
-/// type when the user has none. An unknown type allows nothing.
-pub fn user_type_bound(users: &UsersConfig, scopes: &ScopeModel, user: &User) -> ScopeSet {
+/// What `user`'s type allows: the scopes the user's application defines for the
+/// type, else the configuration's for that name; the default type when the user
+/// has none. A type defined nowhere allows nothing.
+pub async fn user_type_bound(
+    store: &Store,
+    users: &UsersConfig,
+    scopes: &ScopeModel,
+    user: &User,
+) -> Result<ScopeSet, DomainError> {
     let name = user.user_type.as_deref().unwrap_or(&users.default_user_type);
-    match users.user_types.get(name).map(|s| scopes.parse(s)) {
-        Some(Ok(set)) => set,
+    let defined = match store.get_user_type(&user.app_id, name).await? {
+        Some(own) => Some(own.scope),
+        None => users.user_types.get(name).cloned(),
+    };
+    match defined.map(|s| scopes.parse(&s)) {
+        Some(Ok(set)) => Ok(set),
         _ => {
-            tracing::warn!(user_id = %user.id, user_type = name, "user type is not configured; it allows nothing");
-            ScopeSet::EMPTY
+            tracing::warn!(user_id = %user.id, user_type = name, "user type is not defined; it allows nothing");
+            Ok(ScopeSet::EMPTY)
         }
     }
 }

@@ -185,7 +185,10 @@ async fn handle(
 
     // What may be granted: the negotiated scope, within what the user's type allows.
     let negotiated = state.scopes.parse(&pending.pre_grant().scope.to_string()).map_err(|e| e.to_string())?;
-    let grantable = negotiated.intersection(user_type_bound(&state.config.users, &state.scopes, &user));
+    let bound = user_type_bound(&state.store, &state.config.users, &state.scopes, &user)
+        .await
+        .map_err(|e| e.to_string())?;
+    let grantable = negotiated.intersection(bound);
     if grantable.is_empty() {
         let url = error_url(
             &pending,

@@ -12,6 +12,7 @@ mod keys;
 mod platform_tokens;
 mod refresh;
 mod sessions;
+mod user_types;
 mod users;
 
 use std::str::FromStr;
@@ -28,6 +29,7 @@ pub use keys::KeyRecord;
 pub use platform_tokens::PlatformTokenRecord;
 pub use refresh::{FamilyRecord, RefreshRecord, Rotation};
 pub use sessions::SessionRecord;
+pub use user_types::UserTypeRecord;
 
 use crate::config::{redact_url_password, DatabaseConfig};
 

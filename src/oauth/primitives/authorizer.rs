@@ -51,7 +51,11 @@ impl oxide_auth_async::primitives::Authorizer for CodeAuthorizer {
             self.fail(OAuthError::Server(format!("approved scope does not parse: {e}")));
         })?;
         // A token for a user never carries more than the user's type allows.
-        let scope = requested.intersection(user_type_bound(&state.config.users, &state.scopes, &user));
+        let bound =
+            user_type_bound(&state.store, &state.config.users, &state.scopes, &user).await.map_err(|e| {
+                self.fail(OAuthError::Server(format!("user type lookup failed: {e}")));
+            })?;
+        let scope = requested.intersection(bound);
         if scope.is_empty() {
             self.fail(OAuthError::InvalidScope(
                 "none of the requested scopes is allowed for this user".into(),

@@ -1,0 +1,128 @@
+//! User types of an application: what a token issued for a user of that type may
+//! carry. An application defines its own; the configuration's apply to the names
+//! it does not define.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::caller;
+use super::error::{ApiError, Problem};
+use crate::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserTypeRequest {
+    /// Profiles (`master`, `mobile`), `admin` and `object:action` scopes, space separated.
+    pub scope: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserTypeResponse {
+    pub name: String,
+    /// The single scopes the type allows, space separated.
+    pub scope: String,
+    /// `application` (defined here) or `configuration` (the server's default).
+    pub source: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserTypeListResponse {
+    pub items: Vec<UserTypeResponse>,
+}
+
+fn valid_name(name: &str) -> Result<(), ApiError> {
+    let ok = (1..=64).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest("a user type name is 1 to 64 of a-z, 0-9, _ and -".into()))
+    }
+}
+
+/// `GET /admin/v1/apps/{app}/user-types`.
+#[utoipa::path(get, path = "/admin/v1/apps/{app}/user-types", tag = "user types",
+    params(("app" = String, Path, description = "application id")),
+    responses((status = 200, description = "the application's user types and the configured ones it does not override", body = UserTypeListResponse),
+        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []), ("token" = [])))]
+pub async fn list(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let state = state.into_inner();
+    let app = path.into_inner();
+    caller(&state, &req, &app).await?;
+    let own = state.store.list_user_types(&app).await?;
+    let mut items: Vec<UserTypeResponse> = Vec::new();
+    for (name, scope) in &state.config.users.user_types {
+        if !own.iter().any(|t| &t.name == name) {
+            let set = state.scopes.parse(scope).unwrap_or_default();
+            items.push(UserTypeResponse {
+                name: name.clone(),
+                scope: state.scopes.format(set),
+                source: "configuration",
+            });
+        }
+    }
+    for t in own {
+        let set = state.scopes.parse(&t.scope).unwrap_or_default();
+        items.push(UserTypeResponse { name: t.name, scope: state.scopes.format(set), source: "application" });
+    }
+    items.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(HttpResponse::Ok().json(UserTypeListResponse { items }))
+}
+
+/// `PUT /admin/v1/apps/{app}/user-types/{name}`: defines or redefines a type.
+#[utoipa::path(put, path = "/admin/v1/apps/{app}/user-types/{name}", tag = "user types",
+    params(("app" = String, Path, description = "application id"), ("name" = String, Path, description = "user type name")),
+    request_body = UserTypeRequest,
+    responses((status = 200, description = "the type as now defined", body = UserTypeResponse),
+        (status = 400, description = "bad name or scope", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []), ("token" = [])))]
+pub async fn put(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Json<UserTypeRequest>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let state = state.into_inner();
+    let (app, name) = path.into_inner();
+    caller(&state, &req, &app).await?;
+    valid_name(&name)?;
+    let set = state.scopes.parse(&body.scope).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    if set.is_empty() {
+        return Err(ApiError::BadRequest("a user type must allow at least one scope".into()));
+    }
+    let scope = state.scopes.format(set);
+    state.store.put_user_type(&app, &name, &scope, state.clock.now()).await?;
+    Ok(HttpResponse::Ok().json(UserTypeResponse { name, scope, source: "application" }))
+}
+
+/// `DELETE /admin/v1/apps/{app}/user-types/{name}`: removes the application's own
+/// definition (a configured type of that name applies again).
+#[utoipa::path(delete, path = "/admin/v1/apps/{app}/user-types/{name}", tag = "user types",
+    params(("app" = String, Path, description = "application id"), ("name" = String, Path, description = "user type name")),
+    responses((status = 204, description = "removed"),
+        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "the application defines no such type", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []), ("token" = [])))]
+pub async fn delete(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let state = state.into_inner();
+    let (app, name) = path.into_inner();
+    caller(&state, &req, &app).await?;
+    if !state.store.delete_user_type(&app, &name).await? {
+        return Err(ApiError::NotFound(format!("application `{app}` defines no user type `{name}`")));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
