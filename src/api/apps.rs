@@ -1,13 +1,12 @@
 //! Applications: read one, rotate its master token.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
-use super::{caller, rfc3339};
+use super::{rfc3339, AppAdmin};
 use crate::domain::platform_tokens;
-use crate::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct AppResponse {
@@ -29,14 +28,8 @@ pub struct MasterTokenResponse {
         (status = 403, description = "not allowed (mobile tokens, other applications)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such application", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
-pub async fn get_app(
-    req: HttpRequest,
-    path: web::Path<String>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let state = state.into_inner();
-    let app_id = path.into_inner();
-    caller(&state, &req, &app_id).await?;
+pub async fn get_app(admin: AppAdmin) -> Result<HttpResponse, ApiError> {
+    let AppAdmin { state, app: app_id, .. } = admin;
     let app = state
         .store
         .get_app(&app_id)
@@ -58,14 +51,8 @@ pub async fn get_app(
         (status = 403, description = "not allowed (mobile tokens, other applications)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such application", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
-pub async fn rotate_master_token(
-    req: HttpRequest,
-    path: web::Path<String>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let state = state.into_inner();
-    let app_id = path.into_inner();
-    caller(&state, &req, &app_id).await?;
+pub async fn rotate_master_token(admin: AppAdmin) -> Result<HttpResponse, ApiError> {
+    let AppAdmin { state, app: app_id, .. } = admin;
     let token = platform_tokens::rotate_master(&state.store, &app_id, state.clock.now()).await?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))

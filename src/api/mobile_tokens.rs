@@ -2,15 +2,14 @@
 //! listed, renamed, disabled and deleted. The value is shown only at creation.
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, Problem};
-use super::{caller, parse_rfc3339, rfc3339};
+use super::{parse_rfc3339, rfc3339, AppAdmin};
 use crate::domain::platform_tokens::{self, TokenKind};
 use crate::store::PlatformTokenRecord;
-use crate::AppState;
 
 const KIND: TokenKind = TokenKind::Mobile;
 
@@ -90,15 +89,8 @@ fn not_found(id: &str) -> ApiError {
         (status = 403, description = "not allowed (mobile tokens, other applications)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such token", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
-pub async fn list(
-    req: HttpRequest,
-    path: web::Path<String>,
-    page: web::Query<PageQuery>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let state = state.into_inner();
-    let app = path.into_inner();
-    caller(&state, &req, &app).await?;
+pub async fn list(admin: AppAdmin, page: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
+    let AppAdmin { state, app, .. } = admin;
     let limit = page.limit.unwrap_or(50);
     let offset = page.offset.unwrap_or(0);
     if !(1..=200).contains(&limit) || offset < 0 {
@@ -125,15 +117,8 @@ pub async fn list(
         (status = 403, description = "not allowed (mobile tokens, other applications)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such token", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
-pub async fn create(
-    req: HttpRequest,
-    path: web::Path<String>,
-    body: web::Json<CreateRequest>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let state = state.into_inner();
-    let app = path.into_inner();
-    caller(&state, &req, &app).await?;
+pub async fn create(admin: AppAdmin, body: web::Json<CreateRequest>) -> Result<HttpResponse, ApiError> {
+    let AppAdmin { state, app, .. } = admin;
     let expires_at = body.expires_at.as_deref().map(|t| parse_rfc3339("expires_at", t)).transpose()?;
     let created =
         platform_tokens::create_mobile(&state.store, &app, &body.name, expires_at, state.clock.now()).await?;
@@ -151,14 +136,9 @@ pub async fn create(
         (status = 403, description = "not allowed (mobile tokens, other applications)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such token", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
-pub async fn get(
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let state = state.into_inner();
-    let (app, id) = path.into_inner();
-    caller(&state, &req, &app).await?;
+pub async fn get(admin: AppAdmin, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+    let AppAdmin { state, app, .. } = admin;
+    let (_, id) = path.into_inner();
     let token =
         state.store.get_platform_token(&app, KIND.name(), &id).await?.ok_or_else(|| not_found(&id))?;
     Ok(HttpResponse::Ok().json(MobileTokenResponse::from(token)))
@@ -175,14 +155,12 @@ pub async fn get(
         (status = 404, description = "no such token", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
 pub async fn update(
-    req: HttpRequest,
+    admin: AppAdmin,
     path: web::Path<(String, String)>,
     body: web::Json<UpdateRequest>,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let state = state.into_inner();
-    let (app, id) = path.into_inner();
-    caller(&state, &req, &app).await?;
+    let AppAdmin { state, app, .. } = admin;
+    let (_, id) = path.into_inner();
     if body.name.is_none() && body.enabled.is_none() {
         return Err(ApiError::BadRequest("give name and/or enabled".into()));
     }
@@ -204,14 +182,9 @@ pub async fn update(
         (status = 403, description = "not allowed (mobile tokens, other applications)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such token", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
-pub async fn delete(
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let state = state.into_inner();
-    let (app, id) = path.into_inner();
-    caller(&state, &req, &app).await?;
+pub async fn delete(admin: AppAdmin, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+    let AppAdmin { state, app, .. } = admin;
+    let (_, id) = path.into_inner();
     if !state.store.delete_platform_token(&app, KIND.name(), &id).await? {
         return Err(not_found(&id));
     }

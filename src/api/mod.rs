@@ -96,6 +96,36 @@ impl Caller {
     }
 }
 
+/// An authenticated caller acting on the path's `{app}`: the extractor every admin
+/// handler takes, so that authentication comes before the body is even read.
+pub struct AppAdmin {
+    pub state: Arc<AppState>,
+    pub app: String,
+    pub caller: Caller,
+}
+
+impl actix_web::FromRequest for AppAdmin {
+    type Error = ApiError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<AppAdmin, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .map(|data| data.clone().into_inner())
+                .ok_or_else(|| ApiError::Internal("the application state is missing".into()))?;
+            let app = req
+                .match_info()
+                .get("app")
+                .ok_or_else(|| ApiError::NotFound("no application in the path".into()))?
+                .to_owned();
+            let caller = caller(&state, &req, &app).await?;
+            Ok(AppAdmin { state, app, caller })
+        })
+    }
+}
+
 /// Authenticates the caller from `Authorization: Bearer <t>` or `Token <t>`, and
 /// checks it may act on `app`.
 pub async fn caller(state: &Arc<AppState>, req: &HttpRequest, app: &str) -> Result<Caller, ApiError> {

@@ -2,13 +2,12 @@
 //! carry. An application defines its own; the configuration's apply to the names
 //! it does not define.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::caller;
 use super::error::{ApiError, Problem};
-use crate::AppState;
+use super::AppAdmin;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -48,14 +47,8 @@ fn valid_name(name: &str) -> Result<(), ApiError> {
         (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
-pub async fn list(
-    req: HttpRequest,
-    path: web::Path<String>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let state = state.into_inner();
-    let app = path.into_inner();
-    caller(&state, &req, &app).await?;
+pub async fn list(admin: AppAdmin) -> Result<HttpResponse, ApiError> {
+    let AppAdmin { state, app, .. } = admin;
     let own = state.store.list_user_types(&app).await?;
     let mut items: Vec<UserTypeResponse> = Vec::new();
     for (name, scope) in &state.config.users.user_types {
@@ -86,14 +79,12 @@ pub async fn list(
         (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
 pub async fn put(
-    req: HttpRequest,
+    admin: AppAdmin,
     path: web::Path<(String, String)>,
     body: web::Json<UserTypeRequest>,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let state = state.into_inner();
-    let (app, name) = path.into_inner();
-    caller(&state, &req, &app).await?;
+    let AppAdmin { state, app, .. } = admin;
+    let (_, name) = path.into_inner();
     valid_name(&name)?;
     let set = state.scopes.parse(&body.scope).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     if set.is_empty() {
@@ -113,14 +104,9 @@ pub async fn put(
         (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "the application defines no such type", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
-pub async fn delete(
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let state = state.into_inner();
-    let (app, name) = path.into_inner();
-    caller(&state, &req, &app).await?;
+pub async fn delete(admin: AppAdmin, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+    let AppAdmin { state, app, .. } = admin;
+    let (_, name) = path.into_inner();
     if !state.store.delete_user_type(&app, &name).await? {
         return Err(ApiError::NotFound(format!("application `{app}` defines no user type `{name}`")));
     }

@@ -88,6 +88,18 @@ pub async fn authenticate_confidential(
     }
 }
 
+/// The form of a request to an endpoint that takes only confidential clients
+/// (introspection, revocation), and the client, authenticated.
+pub async fn authenticated_form(
+    req: &actix_web::HttpRequest,
+    payload: actix_web::web::Payload,
+    state: &Arc<AppState>,
+) -> Result<(FormRequest, Arc<CachedClient>), OAuthError> {
+    let form = FormRequest::read(req, payload, state.config.server.max_body_bytes).await?;
+    let client = authenticate_confidential(state, presented_client(req, &form)?).await?;
+    Ok((form, client))
+}
+
 /// `Basic base64(urlencoded(id) ":" urlencoded(secret))`.
 fn parse_basic(value: &[u8]) -> Result<(String, Secret), OAuthError> {
     let malformed = || OAuthError::invalid_client("malformed Basic authorization header", AuthScheme::Basic);

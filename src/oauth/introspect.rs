@@ -8,10 +8,9 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
-use super::client_auth::{authenticate_confidential, presented_client};
+use super::client_auth::authenticated_form;
 use super::error::OAuthError;
 use super::inspect::{activity, find};
-use super::request::FormRequest;
 use crate::AppState;
 
 /// The RFC 7662 §2.2 answer.
@@ -55,8 +54,7 @@ pub async fn post_introspect(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
     let state: Arc<AppState> = state.into_inner();
-    let form = FormRequest::read(&req, payload, state.config.server.max_body_bytes).await?;
-    let client = authenticate_confidential(&state, presented_client(&req, &form)?).await?;
+    let (form, client) = authenticated_form(&req, payload, &state).await?;
     let token = form.require("token")?;
     let server_error =
         |e: crate::store::StoreError| OAuthError::Server(format!("introspection lookup failed: {e}"));
