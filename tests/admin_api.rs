@@ -17,6 +17,7 @@ on_both_backends!(
     callers_act_only_on_their_own_application,
     use_of_a_token_is_recorded_without_a_write_per_request,
     user_types_an_application_defines_bound_its_users_tokens,
+    users_and_departments_are_managed_and_deleting_a_user_ends_their_logins,
 );
 
 struct Admin<'a> {
@@ -454,5 +455,121 @@ async fn user_types_an_application_defines_bound_its_users_tokens(backend: Backe
         .await;
     problem(admin.call(Method::PUT, "/user-types/x", Some(json!({ "scope": "cars:read" }))).await, 400).await;
     problem(admin.call(Method::PUT, "/user-types/x", Some(json!({ "scope": "" }))).await, 400).await;
+    server.stop().await;
+}
+
+async fn users_and_departments_are_managed_and_deleting_a_user_ends_their_logins(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let (app, master, _) = shop(&server);
+    let admin = Admin { server: &server, app: app.clone(), auth: format!("Token {master}") };
+    let created = admin
+        .ok(
+            Method::POST,
+            "/users",
+            Some(json!({ "username": "ada", "password": "correct horse battery", "email": "ada@example.com", "department": "north" })),
+            201,
+        )
+        .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["department"], "north");
+    assert_eq!(created["admin"], false);
+    assert!(!created.to_string().contains("correct horse") && !created.to_string().contains("argon2"));
+    let taken = json!({ "username": "ada", "password": "another password" });
+    problem(admin.call(Method::POST, "/users", Some(taken)).await, 409).await;
+    problem(
+        admin.call(Method::POST, "/users", Some(json!({ "username": "bob", "password": "short" }))).await,
+        400,
+    )
+    .await;
+    problem(
+        admin
+            .call(
+                Method::POST,
+                "/users",
+                Some(json!({ "username": "bob", "password": "long enough", "role": "x" })),
+            )
+            .await,
+        400,
+    )
+    .await;
+    admin
+        .ok(Method::POST, "/users", Some(json!({ "username": "bob", "password": "long enough 2" })), 201)
+        .await;
+
+    let list = admin.ok(Method::GET, "/users?limit=1", None, 200).await;
+    assert_eq!(list["total"], 2);
+    assert_eq!(list["items"][0]["username"], "ada");
+    let changed = admin
+        .ok(
+            Method::PATCH,
+            &format!("/users/{id}"),
+            Some(json!({ "department": "south", "email": null, "user_type": "manager" })),
+            200,
+        )
+        .await;
+    assert_eq!(changed["department"], "south");
+    assert_eq!(changed["email"], Value::Null);
+    assert_eq!(changed["user_type"], "manager");
+    let kept = admin.ok(Method::GET, &format!("/users/{id}"), None, 200).await;
+    assert_eq!(kept["department"], "south");
+
+    // Departments: named ones exist, with their user counts; only empty ones go.
+    let departments = admin.ok(Method::GET, "/departments", None, 200).await;
+    assert_eq!(
+        departments["items"],
+        json!([
+            { "name": "north", "created_at": departments["items"][0]["created_at"], "users": 0 },
+            { "name": "south", "created_at": departments["items"][1]["created_at"], "users": 1 },
+        ])
+    );
+    admin.ok(Method::POST, "/departments", Some(json!({ "name": "east" })), 201).await;
+    problem(admin.call(Method::POST, "/departments", Some(json!({ "name": "east" }))).await, 409).await;
+    problem(admin.call(Method::DELETE, "/departments/south", None).await, 409).await;
+    admin.ok(Method::DELETE, "/departments/north", None, 204).await;
+    problem(admin.call(Method::DELETE, "/departments/north", None).await, 404).await;
+
+    // A new password works; deleting the user ends their logins.
+    admin
+        .ok(Method::PATCH, &format!("/users/{id}"), Some(json!({ "password": "a brand new password" })), 200)
+        .await;
+    let client = server.env.cli_json(&[
+        "client",
+        "create",
+        "--name",
+        "app",
+        "--type",
+        "mobile",
+        "--redirect-uri",
+        common::flow::REDIRECT_URI,
+        "--grant",
+        "authorization_code",
+        "--grant",
+        "refresh_token",
+        "--scope",
+        "mobile",
+        "--app",
+        &app,
+        "--json",
+    ])["client_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let query = common::flow::authorize_query(&client, "mobile", "u");
+    let params = server.approve(&common::flow::browser(), &query, "ada", "a brand new password").await;
+    let code = common::flow::param(&params, "code").unwrap().to_owned();
+    let tokens: Value = server.redeem(&client, &code, common::flow::VERIFIER).await.json().await.unwrap();
+    admin.ok(Method::DELETE, &format!("/users/{id}"), None, 204).await;
+    problem(admin.call(Method::GET, &format!("/users/{id}"), None).await, 404).await;
+    problem(admin.call(Method::DELETE, &format!("/users/{id}"), None).await, 404).await;
+    let res = server.refresh(&client, tokens["refresh_token"].as_str().unwrap(), None).await;
+    assert_eq!(res.status(), 400);
+
+    // A mobile token may touch none of it.
+    let mobile = admin.ok(Method::POST, "/mobile-tokens", Some(json!({ "name": "m" })), 201).await;
+    let as_mobile =
+        Admin { server: &server, app, auth: format!("Token {}", mobile["token"].as_str().unwrap()) };
+    for path in ["/users", "/departments", "/user-types"] {
+        problem(as_mobile.call(Method::GET, path, None).await, 403).await;
+    }
     server.stop().await;
 }

@@ -90,6 +90,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
+            StoreError::InUse(what) => ApiError::Conflict(format!("{what} still in use")),
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -80,6 +80,18 @@ fn not_found(id: &str) -> ApiError {
     ApiError::NotFound(format!("mobile token `{id}` not found"))
 }
 
+impl PageQuery {
+    /// (limit, offset), checked: limit 1 to 200 (50 by default), offset at least 0.
+    pub fn bounds(&self) -> Result<(i64, i64), ApiError> {
+        let limit = self.limit.unwrap_or(50);
+        let offset = self.offset.unwrap_or(0);
+        if !(1..=200).contains(&limit) || offset < 0 {
+            return Err(ApiError::BadRequest("limit must be 1 to 200 and offset at least 0".into()));
+        }
+        Ok((limit, offset))
+    }
+}
+
 /// `GET /admin/v1/apps/{app}/mobile-tokens?limit=&offset=`.
 #[utoipa::path(get, path = "/admin/v1/apps/{app}/mobile-tokens", tag = "mobile tokens",
     params(("app" = String, Path, description = "application id"), PageQuery),
@@ -91,11 +103,7 @@ fn not_found(id: &str) -> ApiError {
     security(("bearer" = []), ("token" = [])))]
 pub async fn list(admin: AppAdmin, page: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;
-    let limit = page.limit.unwrap_or(50);
-    let offset = page.offset.unwrap_or(0);
-    if !(1..=200).contains(&limit) || offset < 0 {
-        return Err(ApiError::BadRequest("limit must be 1 to 200 and offset at least 0".into()));
-    }
+    let (limit, offset) = page.bounds()?;
     let (rows, total) = state.store.list_platform_tokens(&app, KIND.name(), limit, offset).await?;
     Ok(HttpResponse::Ok().json(ListResponse {
         items: rows.into_iter().map(Into::into).collect(),

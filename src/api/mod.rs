@@ -6,10 +6,12 @@
 //! own application; no list or get answer holds a secret.
 
 mod apps;
+mod departments;
 pub mod error;
 mod mobile_tokens;
 mod openapi;
 mod user_types;
+mod users;
 
 use std::sync::Arc;
 
@@ -46,6 +48,14 @@ admin_routes! {
     get "/apps/{app}/user-types" => user_types::list,
     put "/apps/{app}/user-types/{name}" => user_types::put,
     delete "/apps/{app}/user-types/{name}" => user_types::delete,
+    get "/apps/{app}/departments" => departments::list,
+    post "/apps/{app}/departments" => departments::create,
+    delete "/apps/{app}/departments/{name}" => departments::delete,
+    get "/apps/{app}/users" => users::list,
+    post "/apps/{app}/users" => users::create,
+    get "/apps/{app}/users/{id}" => users::get,
+    patch "/apps/{app}/users/{id}" => users::update,
+    delete "/apps/{app}/users/{id}" => users::delete,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -9,15 +9,17 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::apps::{AppResponse, MasterTokenResponse};
+use super::departments::{DepartmentListResponse, DepartmentRequest, DepartmentResponse};
 use super::error::Problem;
 use super::mobile_tokens::{
     CreateRequest, CreatedResponse, ListResponse, MobileTokenResponse, UpdateRequest,
 };
 use super::user_types::{UserTypeListResponse, UserTypeRequest, UserTypeResponse};
+use super::users::{CreateUserRequest, UpdateUserRequest, UserListResponse, UserResponse};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "tessera admin API", description = "Applications, their platform tokens and user types."),
+    info(title = "tessera admin API", description = "Applications, their platform tokens, users, departments and user types."),
     paths(
         get_openapi,
         super::apps::get_app,
@@ -30,6 +32,14 @@ use super::user_types::{UserTypeListResponse, UserTypeRequest, UserTypeResponse}
         super::user_types::list,
         super::user_types::put,
         super::user_types::delete,
+        super::departments::list,
+        super::departments::create,
+        super::departments::delete,
+        super::users::list,
+        super::users::create,
+        super::users::get,
+        super::users::update,
+        super::users::delete,
     ),
     components(schemas(
         Problem,
@@ -42,7 +52,14 @@ use super::user_types::{UserTypeListResponse, UserTypeRequest, UserTypeResponse}
         ListResponse,
         UserTypeRequest,
         UserTypeResponse,
-        UserTypeListResponse
+        UserTypeListResponse,
+        DepartmentRequest,
+        DepartmentResponse,
+        DepartmentListResponse,
+        CreateUserRequest,
+        UpdateUserRequest,
+        UserResponse,
+        UserListResponse
     )),
     modifiers(&Credentials)
 )]

@@ -63,13 +63,9 @@ pub async fn create(
         return Err(DomainError::Invalid("the username must be 1 to 200 characters without spaces".into()));
     }
     if let Some(email) = &new.email {
-        if !email.contains('@') || email.chars().any(char::is_whitespace) {
-            return Err(DomainError::Invalid(format!("`{email}` is not an email address")));
-        }
+        valid_email(email)?;
     }
-    if new.password.expose().chars().count() < 8 {
-        return Err(DomainError::Invalid("the password must have at least 8 characters".into()));
-    }
+    valid_password(&new.password)?;
     let password_hash = hash_password(security, new.password.expose())?;
     let user = User {
         id: secret::generate_id(&SystemRandom::new())?,
@@ -82,8 +78,77 @@ pub async fn create(
         is_admin: new.is_admin,
         created_at: now,
     };
+    if let Some(department) = &user.department {
+        // Naming a department makes it one of the application's.
+        store.insert_department(&user.app_id, department, now).await?;
+    }
     store.insert_user(&user).await?;
     Ok(user)
+}
+
+/// Changes to a user; `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Debug, Default)]
+pub struct UserChanges {
+    pub email: Option<Option<String>>,
+    pub password: Option<Secret>,
+    pub department: Option<Option<String>>,
+    pub user_type: Option<Option<String>>,
+    pub is_admin: Option<bool>,
+}
+
+/// Applies `changes` to the user `id` of `app_id`.
+pub async fn update(
+    store: &Store,
+    security: &SecurityConfig,
+    app_id: &str,
+    id: &str,
+    changes: UserChanges,
+    now: i64,
+) -> Result<User, DomainError> {
+    let mut user = store
+        .get_user(id)
+        .await?
+        .filter(|u| u.app_id == app_id)
+        .ok_or_else(|| DomainError::NotFound(format!("user `{id}`")))?;
+    if let Some(email) = changes.email {
+        if let Some(e) = &email {
+            valid_email(e)?;
+        }
+        user.email = email;
+    }
+    if let Some(password) = changes.password {
+        valid_password(&password)?;
+        user.password_hash = hash_password(security, password.expose())?;
+    }
+    if let Some(department) = changes.department {
+        let department = department.filter(|d| !d.is_empty());
+        if let Some(d) = &department {
+            store.insert_department(app_id, d, now).await?;
+        }
+        user.department = department;
+    }
+    if let Some(user_type) = changes.user_type {
+        user.user_type = user_type.filter(|t| !t.is_empty());
+    }
+    if let Some(is_admin) = changes.is_admin {
+        user.is_admin = is_admin;
+    }
+    store.update_user(&user).await?;
+    Ok(user)
+}
+
+fn valid_email(email: &str) -> Result<(), DomainError> {
+    if !email.contains('@') || email.chars().any(char::is_whitespace) {
+        return Err(DomainError::Invalid(format!("`{email}` is not an email address")));
+    }
+    Ok(())
+}
+
+fn valid_password(password: &Secret) -> Result<(), DomainError> {
+    if password.expose().chars().count() < 8 {
+        return Err(DomainError::Invalid("the password must have at least 8 characters".into()));
+    }
+    Ok(())
 }
 
 fn argon2(security: &SecurityConfig) -> Result<Argon2<'static>, DomainError> {

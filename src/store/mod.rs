@@ -8,6 +8,7 @@ mod apps;
 mod changes;
 mod clients;
 mod codes;
+mod departments;
 mod keys;
 mod platform_tokens;
 mod refresh;
@@ -25,6 +26,7 @@ use sqlx::sqlite::{
 
 pub use changes::ChangeCounter;
 pub use codes::{CodeRecord, CodeRedemption};
+pub use departments::DepartmentRecord;
 pub use keys::KeyRecord;
 pub use platform_tokens::PlatformTokenRecord;
 pub use refresh::{FamilyRecord, RefreshRecord, Rotation};
@@ -51,6 +53,8 @@ pub enum StoreError {
     Migrate(String),
     #[error("{0} already exists")]
     Conflict(String),
+    #[error("{0} still in use")]
+    InUse(String),
     #[error("database error: {0}")]
     Database(String),
     #[error("corrupt row in {table}: {reason}")]

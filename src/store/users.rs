@@ -78,4 +78,74 @@ impl Store {
         });
         Ok(row.map(User::from))
     }
+
+    /// One page of an application's users, by username, and the total.
+    pub async fn list_users(
+        &self,
+        app_id: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<User>, i64), StoreError> {
+        let (rows, total) = on_pool!(self, pool => {
+            let rows = sqlx::query_as::<_, UserRow>(&format!(
+                "SELECT {COLUMNS} FROM users WHERE app_id = $1 ORDER BY username LIMIT $2 OFFSET $3"
+            ))
+            .bind(app_id)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(pool)
+            .await?;
+            let total = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users WHERE app_id = $1")
+                .bind(app_id)
+                .fetch_one(pool)
+                .await?;
+            (rows, total)
+        });
+        Ok((rows.into_iter().map(User::from).collect(), total))
+    }
+
+    /// Writes a user's changeable fields (not id, app, username, creation).
+    pub async fn update_user(&self, user: &User) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE users SET email = $2, password_hash = $3, department = $4, user_type = $5, is_admin = $6 \
+                 WHERE id = $1",
+            )
+            .bind(&user.id)
+            .bind(user.email.as_deref())
+            .bind(&user.password_hash)
+            .bind(user.department.as_deref())
+            .bind(user.user_type.as_deref())
+            .bind(user.is_admin)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Deletes a user with everything that is theirs: sessions, consents, codes,
+    /// refresh token families (so every login of theirs ends).
+    pub async fn delete_user(&self, app_id: &str, id: &str) -> Result<bool, StoreError> {
+        let deleted = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            for statement in [
+                "DELETE FROM refresh_tokens WHERE family_id IN (SELECT id FROM refresh_families WHERE user_id = $1)",
+                "DELETE FROM refresh_families WHERE user_id = $1",
+                "DELETE FROM authorization_codes WHERE user_id = $1",
+                "DELETE FROM consents WHERE user_id = $1",
+                "DELETE FROM sessions WHERE user_id = $1",
+            ] {
+                sqlx::query(statement).bind(id).execute(&mut *tx).await?;
+            }
+            let deleted = sqlx::query("DELETE FROM users WHERE app_id = $1 AND id = $2")
+                .bind(app_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            deleted
+        });
+        Ok(deleted == 1)
+    }
 }

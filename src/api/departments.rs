@@ -1,0 +1,85 @@
+//! Departments of an application: listed with their user counts, added, and
+//! removed once empty.
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::error::{ApiError, Problem};
+use super::{rfc3339, AppAdmin};
+use crate::domain::platform_tokens::valid_name;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DepartmentRequest {
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DepartmentResponse {
+    pub name: String,
+    pub created_at: String,
+    pub users: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DepartmentListResponse {
+    pub items: Vec<DepartmentResponse>,
+}
+
+/// `GET /admin/v1/apps/{app}/departments`.
+#[utoipa::path(get, path = "/admin/v1/apps/{app}/departments", tag = "departments",
+    params(("app" = String, Path, description = "application id")),
+    responses((status = 200, description = "the departments, by name", body = DepartmentListResponse),
+        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []), ("token" = [])))]
+pub async fn list(admin: AppAdmin) -> Result<HttpResponse, ApiError> {
+    let AppAdmin { state, app, .. } = admin;
+    let items = state
+        .store
+        .list_departments(&app)
+        .await?
+        .into_iter()
+        .map(|d| DepartmentResponse { name: d.name, created_at: rfc3339(d.created_at), users: d.users })
+        .collect();
+    Ok(HttpResponse::Ok().json(DepartmentListResponse { items }))
+}
+
+/// `POST /admin/v1/apps/{app}/departments`.
+#[utoipa::path(post, path = "/admin/v1/apps/{app}/departments", tag = "departments",
+    params(("app" = String, Path, description = "application id")),
+    request_body = DepartmentRequest,
+    responses((status = 201, description = "added", body = DepartmentResponse),
+        (status = 400, description = "bad name", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "it exists", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []), ("token" = [])))]
+pub async fn create(admin: AppAdmin, body: web::Json<DepartmentRequest>) -> Result<HttpResponse, ApiError> {
+    let AppAdmin { state, app, .. } = admin;
+    let name = valid_name(&body.name)?;
+    let now = state.clock.now();
+    if !state.store.insert_department(&app, &name, now).await? {
+        return Err(ApiError::Conflict(format!("department `{name}` already exists")));
+    }
+    Ok(HttpResponse::Created().json(DepartmentResponse { name, created_at: rfc3339(now), users: 0 }))
+}
+
+/// `DELETE /admin/v1/apps/{app}/departments/{name}`: only an empty department.
+#[utoipa::path(delete, path = "/admin/v1/apps/{app}/departments/{name}", tag = "departments",
+    params(("app" = String, Path, description = "application id"), ("name" = String, Path, description = "department")),
+    responses((status = 204, description = "removed"),
+        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such department", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "users still belong to it", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []), ("token" = [])))]
+pub async fn delete(admin: AppAdmin, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+    let AppAdmin { state, app, .. } = admin;
+    let (_, name) = path.into_inner();
+    if !state.store.delete_department(&app, &name).await? {
+        return Err(ApiError::NotFound(format!("department `{name}` not found")));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}

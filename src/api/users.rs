@@ -1,0 +1,193 @@
+//! Users of an application: listed, created (with a password), changed, deleted.
+//! No answer ever holds a password or its hash.
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+
+use super::error::{ApiError, Problem};
+use super::mobile_tokens::PageQuery;
+use super::{rfc3339, AppAdmin};
+use crate::domain::users::{self, NewUser, User, UserChanges};
+use crate::tokens::secret::Secret;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    pub username: String,
+    /// At least 8 characters; stored only as an argon2id hash.
+    pub password: String,
+    pub email: Option<String>,
+    pub department: Option<String>,
+    pub user_type: Option<String>,
+    #[serde(default)]
+    pub admin: bool,
+}
+
+/// A field left out is kept; a field set to null is cleared.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    pub password: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub department: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub user_type: Option<Option<String>>,
+    pub admin: Option<bool>,
+}
+
+/// Tells a field set to null (`Some(None)`) from a field left out (`None`).
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserResponse {
+    pub id: String,
+    pub username: String,
+    pub email: Option<String>,
+    pub department: Option<String>,
+    pub user_type: Option<String>,
+    pub admin: bool,
+    pub created_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserListResponse {
+    pub items: Vec<UserResponse>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl From<User> for UserResponse {
+    fn from(u: User) -> Self {
+        UserResponse {
+            id: u.id,
+            username: u.username,
+            email: u.email,
+            department: u.department,
+            user_type: u.user_type,
+            admin: u.is_admin,
+            created_at: rfc3339(u.created_at),
+        }
+    }
+}
+
+/// `GET /admin/v1/apps/{app}/users?limit=&offset=`.
+#[utoipa::path(get, path = "/admin/v1/apps/{app}/users", tag = "users",
+    params(("app" = String, Path, description = "application id"), PageQuery),
+    responses((status = 200, description = "one page of users, by username", body = UserListResponse),
+        (status = 400, description = "bad paging", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []), ("token" = [])))]
+pub async fn list(admin: AppAdmin, page: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
+    let AppAdmin { state, app, .. } = admin;
+    let (limit, offset) = page.bounds()?;
+    let (rows, total) = state.store.list_users(&app, limit, offset).await?;
+    Ok(HttpResponse::Ok().json(UserListResponse {
+        items: rows.into_iter().map(Into::into).collect(),
+        total,
+        limit,
+        offset,
+    }))
+}
+
+/// `POST /admin/v1/apps/{app}/users`.
+#[utoipa::path(post, path = "/admin/v1/apps/{app}/users", tag = "users",
+    params(("app" = String, Path, description = "application id")),
+    request_body = CreateUserRequest,
+    responses((status = 201, description = "the user", body = UserResponse),
+        (status = 400, description = "bad input", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the username is taken", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []), ("token" = [])))]
+pub async fn create(admin: AppAdmin, body: web::Json<CreateUserRequest>) -> Result<HttpResponse, ApiError> {
+    let AppAdmin { state, app, .. } = admin;
+    let body = body.into_inner();
+    let new = NewUser {
+        app_id: app,
+        username: body.username,
+        email: body.email,
+        password: Secret::new(body.password),
+        department: body.department,
+        user_type: body.user_type,
+        is_admin: body.admin,
+    };
+    let user = users::create(&state.store, &state.config.security, new, state.clock.now()).await?;
+    Ok(HttpResponse::Created().json(UserResponse::from(user)))
+}
+
+/// `GET /admin/v1/apps/{app}/users/{id}`.
+#[utoipa::path(get, path = "/admin/v1/apps/{app}/users/{id}", tag = "users",
+    params(("app" = String, Path, description = "application id"), ("id" = String, Path, description = "user id")),
+    responses((status = 200, description = "the user", body = UserResponse),
+        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such user", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []), ("token" = [])))]
+pub async fn get(admin: AppAdmin, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+    let AppAdmin { state, app, .. } = admin;
+    let (_, id) = path.into_inner();
+    let user = state
+        .store
+        .get_user(&id)
+        .await?
+        .filter(|u| u.app_id == app)
+        .ok_or_else(|| ApiError::NotFound(format!("user `{id}` not found")))?;
+    Ok(HttpResponse::Ok().json(UserResponse::from(user)))
+}
+
+/// `PATCH /admin/v1/apps/{app}/users/{id}`.
+#[utoipa::path(patch, path = "/admin/v1/apps/{app}/users/{id}", tag = "users",
+    params(("app" = String, Path, description = "application id"), ("id" = String, Path, description = "user id")),
+    request_body = UpdateUserRequest,
+    responses((status = 200, description = "the changed user", body = UserResponse),
+        (status = 400, description = "bad input", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such user", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []), ("token" = [])))]
+pub async fn update(
+    admin: AppAdmin,
+    path: web::Path<(String, String)>,
+    body: web::Json<UpdateUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let AppAdmin { state, app, .. } = admin;
+    let (_, id) = path.into_inner();
+    let body = body.into_inner();
+    let changes = UserChanges {
+        email: body.email,
+        password: body.password.map(Secret::new),
+        department: body.department,
+        user_type: body.user_type,
+        is_admin: body.admin,
+    };
+    let user =
+        users::update(&state.store, &state.config.security, &app, &id, changes, state.clock.now()).await?;
+    Ok(HttpResponse::Ok().json(UserResponse::from(user)))
+}
+
+/// `DELETE /admin/v1/apps/{app}/users/{id}`: the user and every login of theirs.
+#[utoipa::path(delete, path = "/admin/v1/apps/{app}/users/{id}", tag = "users",
+    params(("app" = String, Path, description = "application id"), ("id" = String, Path, description = "user id")),
+    responses((status = 204, description = "deleted, with the user's sessions, consents and refresh tokens"),
+        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such user", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []), ("token" = [])))]
+pub async fn delete(admin: AppAdmin, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+    let AppAdmin { state, app, .. } = admin;
+    let (_, id) = path.into_inner();
+    if !state.store.delete_user(&app, &id).await? {
+        return Err(ApiError::NotFound(format!("user `{id}` not found")));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
