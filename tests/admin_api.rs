@@ -18,6 +18,7 @@ on_both_backends!(
     use_of_a_token_is_recorded_without_a_write_per_request,
     user_types_an_application_defines_bound_its_users_tokens,
     users_and_departments_are_managed_and_deleting_a_user_ends_their_logins,
+    clients_are_registered_and_deleted_through_the_api,
 );
 
 struct Admin<'a> {
@@ -571,5 +572,73 @@ async fn users_and_departments_are_managed_and_deleting_a_user_ends_their_logins
     for path in ["/users", "/departments", "/user-types"] {
         problem(as_mobile.call(Method::GET, path, None).await, 403).await;
     }
+    server.stop().await;
+}
+
+async fn clients_are_registered_and_deleted_through_the_api(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let (app, master, _) = shop(&server);
+    let admin = Admin { server: &server, app: app.clone(), auth: format!("Token {master}") };
+    let created = admin
+        .ok(
+            Method::POST,
+            "/clients",
+            Some(json!({ "name": "robot", "type": "confidential", "grants": ["client_credentials"], "scopes": ["mobile"] })),
+            201,
+        )
+        .await;
+    let client = TestClient {
+        id: created["client_id"].as_str().unwrap().to_owned(),
+        secret: created["client_secret"].as_str().unwrap().to_owned(),
+    };
+    assert_eq!(created["type"], "confidential");
+    assert_eq!(created["grants"], json!(["client_credentials"]));
+    let res = server.token_basic(&client, &[("grant_type", "client_credentials")]).await;
+    assert_eq!(res.status(), 200);
+    let claims =
+        common::claims_unverified(res.json::<Value>().await.unwrap()["access_token"].as_str().unwrap());
+    assert_eq!(claims["app"], app.as_str());
+
+    let list = admin.ok(Method::GET, "/clients", None, 200).await;
+    assert_eq!(list["total"], 2, "the exchanger from shop() and this one");
+    let one = admin.ok(Method::GET, &format!("/clients/{}", client.id), None, 200).await;
+    for answer in [&list, &one] {
+        assert!(!answer.to_string().contains(&client.secret) && answer.get("client_secret").is_none());
+    }
+    // Bad registrations are refused with the reason.
+    let no_redirect = json!({ "name": "web", "type": "public", "scopes": ["mobile"] });
+    let body = problem(admin.call(Method::POST, "/clients", Some(no_redirect)).await, 400).await;
+    assert!(body["detail"].as_str().unwrap().contains("redirect"));
+    problem(
+        admin
+            .call(
+                Method::POST,
+                "/clients",
+                Some(json!({ "name": "x", "type": "robot", "scopes": ["mobile"] })),
+            )
+            .await,
+        400,
+    )
+    .await;
+    problem(
+        admin
+            .call(
+                Method::POST,
+                "/clients",
+                Some(json!({ "name": "x", "type": "public", "grants": ["password"], "scopes": ["mobile"] })),
+            )
+            .await,
+        400,
+    )
+    .await;
+
+    // Deleted: it stops at once.
+    admin.ok(Method::DELETE, &format!("/clients/{}", client.id), None, 204).await;
+    assert_eq!(server.token_basic(&client, &[("grant_type", "client_credentials")]).await.status(), 401);
+    problem(admin.call(Method::GET, &format!("/clients/{}", client.id), None).await, 404).await;
+    problem(admin.call(Method::DELETE, &format!("/clients/{}", client.id), None).await, 404).await;
+    // A client of another application is not found here.
+    let stranger = server.confidential_client(&["mobile"]);
+    problem(admin.call(Method::GET, &format!("/clients/{}", stranger.id), None).await, 404).await;
     server.stop().await;
 }

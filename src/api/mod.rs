@@ -6,6 +6,7 @@
 //! own application; no list or get answer holds a secret.
 
 mod apps;
+mod clients;
 mod departments;
 pub mod error;
 mod mobile_tokens;
@@ -56,6 +57,10 @@ admin_routes! {
     get "/apps/{app}/users/{id}" => users::get,
     patch "/apps/{app}/users/{id}" => users::update,
     delete "/apps/{app}/users/{id}" => users::delete,
+    get "/apps/{app}/clients" => clients::list,
+    post "/apps/{app}/clients" => clients::create,
+    get "/apps/{app}/clients/{id}" => clients::get,
+    delete "/apps/{app}/clients/{id}" => clients::delete,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -9,6 +9,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::apps::{AppResponse, MasterTokenResponse};
+use super::clients::{ClientListResponse, ClientResponse, CreateClientRequest, CreatedClientResponse};
 use super::departments::{DepartmentListResponse, DepartmentRequest, DepartmentResponse};
 use super::error::Problem;
 use super::mobile_tokens::{
@@ -19,7 +20,7 @@ use super::users::{CreateUserRequest, UpdateUserRequest, UserListResponse, UserR
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "tessera admin API", description = "Applications, their platform tokens, users, departments and user types."),
+    info(title = "tessera admin API", description = "Applications, their clients, platform tokens, users, departments and user types."),
     paths(
         get_openapi,
         super::apps::get_app,
@@ -40,6 +41,10 @@ use super::users::{CreateUserRequest, UpdateUserRequest, UserListResponse, UserR
         super::users::get,
         super::users::update,
         super::users::delete,
+        super::clients::list,
+        super::clients::create,
+        super::clients::get,
+        super::clients::delete,
     ),
     components(schemas(
         Problem,
@@ -59,7 +64,11 @@ use super::users::{CreateUserRequest, UpdateUserRequest, UserListResponse, UserR
         CreateUserRequest,
         UpdateUserRequest,
         UserResponse,
-        UserListResponse
+        UserListResponse,
+        CreateClientRequest,
+        ClientResponse,
+        CreatedClientResponse,
+        ClientListResponse
     )),
     modifiers(&Credentials)
 )]

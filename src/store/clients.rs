@@ -98,4 +98,55 @@ impl Store {
         });
         rows.into_iter().map(Client::try_from).collect()
     }
+
+    /// One page of an application's clients, oldest first, and the total.
+    pub async fn list_clients_page(
+        &self,
+        app_id: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<Client>, i64), StoreError> {
+        let (rows, total) = on_pool!(self, pool => {
+            let rows = sqlx::query_as::<_, ClientRow>(&format!(
+                "SELECT {COLUMNS} FROM clients WHERE app_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3"
+            ))
+            .bind(app_id)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(pool)
+            .await?;
+            let total = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM clients WHERE app_id = $1")
+                .bind(app_id)
+                .fetch_one(pool)
+                .await?;
+            (rows, total)
+        });
+        Ok((rows.into_iter().map(Client::try_from).collect::<Result<_, _>>()?, total))
+    }
+
+    /// Deletes a client with its codes, consents and refresh families, and bumps
+    /// the change counter so that every instance drops it from its cache.
+    pub async fn delete_client(&self, app_id: &str, id: &str) -> Result<bool, StoreError> {
+        let deleted = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            for statement in [
+                "DELETE FROM refresh_tokens WHERE family_id IN (SELECT id FROM refresh_families WHERE client_id = $1)",
+                "DELETE FROM refresh_families WHERE client_id = $1",
+                "DELETE FROM authorization_codes WHERE client_id = $1",
+                "DELETE FROM consents WHERE client_id = $1",
+            ] {
+                sqlx::query(statement).bind(id).execute(&mut *tx).await?;
+            }
+            let deleted = sqlx::query("DELETE FROM clients WHERE app_id = $1 AND id = $2")
+                .bind(app_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            sqlx::query(BUMP).bind(bump_name(ChangeCounter::Clients)).execute(&mut *tx).await?;
+            tx.commit().await?;
+            deleted
+        });
+        Ok(deleted == 1)
+    }
 }

@@ -1,0 +1,161 @@
+//! OAuth clients of an application: listed, registered (a confidential client's
+//! secret in the creation answer only), read and deleted.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::error::{ApiError, Problem};
+use super::mobile_tokens::PageQuery;
+use super::{rfc3339, AppAdmin};
+use crate::domain::clients::{self, Client, GrantType, NewClient};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateClientRequest {
+    pub name: String,
+    /// `public`, `confidential` or `mobile`.
+    #[serde(rename = "type")]
+    pub client_type: String,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// Grant types as named in their RFCs; defaults by client type when empty.
+    #[serde(default)]
+    pub grants: Vec<String>,
+    /// Profiles, `admin` and `object:action` scopes the client may ask for.
+    pub scopes: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ClientResponse {
+    pub client_id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub client_type: &'static str,
+    pub redirect_uris: Vec<String>,
+    pub grants: Vec<&'static str>,
+    pub scope: String,
+    pub created_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedClientResponse {
+    #[serde(flatten)]
+    pub client: ClientResponse,
+    /// Confidential clients only, in this answer only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ClientListResponse {
+    pub items: Vec<ClientResponse>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl From<Client> for ClientResponse {
+    fn from(c: Client) -> Self {
+        ClientResponse {
+            client_id: c.id,
+            name: c.name,
+            client_type: c.client_type.name(),
+            redirect_uris: c.redirect_uris,
+            grants: c.grants.iter().map(|g| g.name()).collect(),
+            scope: c.scope,
+            created_at: rfc3339(c.created_at),
+        }
+    }
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::NotFound(format!("client `{id}` not found"))
+}
+
+/// `GET /admin/v1/apps/{app}/clients?limit=&offset=`.
+#[utoipa::path(get, path = "/admin/v1/apps/{app}/clients", tag = "clients",
+    params(("app" = String, Path, description = "application id"), PageQuery),
+    responses((status = 200, description = "one page of clients, oldest first", body = ClientListResponse),
+        (status = 400, description = "bad paging", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []), ("token" = [])))]
+pub async fn list(admin: AppAdmin, page: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
+    let AppAdmin { state, app, .. } = admin;
+    let (limit, offset) = page.bounds()?;
+    let (rows, total) = state.store.list_clients_page(&app, limit, offset).await?;
+    Ok(HttpResponse::Ok().json(ClientListResponse {
+        items: rows.into_iter().map(Into::into).collect(),
+        total,
+        limit,
+        offset,
+    }))
+}
+
+/// `POST /admin/v1/apps/{app}/clients`.
+#[utoipa::path(post, path = "/admin/v1/apps/{app}/clients", tag = "clients",
+    params(("app" = String, Path, description = "application id")),
+    request_body = CreateClientRequest,
+    responses((status = 201, description = "registered; `client_secret` is shown only here", body = CreatedClientResponse),
+        (status = 400, description = "bad input", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []), ("token" = [])))]
+pub async fn create(admin: AppAdmin, body: web::Json<CreateClientRequest>) -> Result<HttpResponse, ApiError> {
+    let AppAdmin { state, app, .. } = admin;
+    let body = body.into_inner();
+    let grants = body.grants.iter().map(|g| g.parse::<GrantType>()).collect::<Result<Vec<_>, _>>()?;
+    let new = NewClient {
+        app_id: app,
+        name: body.name,
+        client_type: body.client_type.parse()?,
+        redirect_uris: body.redirect_uris,
+        grants,
+        scopes: body.scopes,
+    };
+    let created = clients::create(&state.store, &state.scopes, new, state.clock.now()).await?;
+    Ok(HttpResponse::Created().insert_header((header::CACHE_CONTROL, "no-store")).json(
+        CreatedClientResponse {
+            client_secret: created.secret.map(|s| s.expose().to_owned()),
+            client: created.client.into(),
+        },
+    ))
+}
+
+/// `GET /admin/v1/apps/{app}/clients/{id}`.
+#[utoipa::path(get, path = "/admin/v1/apps/{app}/clients/{id}", tag = "clients",
+    params(("app" = String, Path, description = "application id"), ("id" = String, Path, description = "client id")),
+    responses((status = 200, description = "the client, without its secret", body = ClientResponse),
+        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such client", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []), ("token" = [])))]
+pub async fn get(admin: AppAdmin, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+    let AppAdmin { state, app, .. } = admin;
+    let (_, id) = path.into_inner();
+    let client =
+        state.store.get_client(&id).await?.filter(|c| c.app_id == app).ok_or_else(|| not_found(&id))?;
+    Ok(HttpResponse::Ok().json(ClientResponse::from(client)))
+}
+
+/// `DELETE /admin/v1/apps/{app}/clients/{id}`: with its codes, consents and
+/// refresh tokens; every instance forgets it within one cache poll.
+#[utoipa::path(delete, path = "/admin/v1/apps/{app}/clients/{id}", tag = "clients",
+    params(("app" = String, Path, description = "application id"), ("id" = String, Path, description = "client id")),
+    responses((status = 204, description = "deleted"),
+        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such client", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []), ("token" = [])))]
+pub async fn delete(admin: AppAdmin, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+    let AppAdmin { state, app, .. } = admin;
+    let (_, id) = path.into_inner();
+    if !state.store.delete_client(&app, &id).await? {
+        return Err(not_found(&id));
+    }
+    // This instance forgets it at once; the others at their next poll.
+    state.clients.clear();
+    Ok(HttpResponse::NoContent().finish())
+}
