@@ -19,6 +19,7 @@ on_both_backends!(
     user_types_an_application_defines_bound_its_users_tokens,
     users_and_departments_are_managed_and_deleting_a_user_ends_their_logins,
     clients_are_registered_and_deleted_through_the_api,
+    platform_administrators_list_and_create_applications,
 );
 
 struct Admin<'a> {
@@ -640,5 +641,43 @@ async fn clients_are_registered_and_deleted_through_the_api(backend: Backend) {
     // A client of another application is not found here.
     let stranger = server.confidential_client(&["mobile"]);
     problem(admin.call(Method::GET, &format!("/clients/{}", stranger.id), None).await, 404).await;
+    server.stop().await;
+}
+
+async fn platform_administrators_list_and_create_applications(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let admin_client = server.confidential_client(&["admin"]);
+    let jwt: Value = server
+        .token_basic(&admin_client, &[("grant_type", "client_credentials")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let bearer = format!("Bearer {}", jwt["access_token"].as_str().unwrap());
+    let call = |method: Method, body: Option<Value>, auth: String| {
+        let mut req = server.http.request(method, server.url("/admin/v1/apps")).header("authorization", auth);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send()
+    };
+    let res = call(Method::POST, Some(json!({ "name": "harbour" })), bearer.clone()).await.unwrap();
+    assert_eq!(res.status(), 201);
+    let created: Value = res.json().await.unwrap();
+    let (app, master) =
+        (created["id"].as_str().unwrap().to_owned(), created["master_token"].as_str().unwrap().to_owned());
+    assert!(master.starts_with("tsm_"));
+    let list: Value = call(Method::GET, None, bearer.clone()).await.unwrap().json().await.unwrap();
+    assert_eq!(list["total"], 2);
+    assert!(!list.to_string().contains("tsm_"));
+    // The platform administrator manages that application too; its master token only it.
+    let platform = Admin { server: &server, app: app.clone(), auth: bearer.clone() };
+    platform.ok(Method::POST, "/mobile-tokens", Some(json!({ "name": "by the platform" })), 201).await;
+    let own = Admin { server: &server, app, auth: format!("Token {master}") };
+    assert_eq!(own.ok(Method::GET, "/mobile-tokens", None, 200).await["total"], 1);
+    // A master token, or an admin token of another application, cannot see all applications.
+    problem(call(Method::GET, None, format!("Token {master}")).await.unwrap(), 403).await;
+    problem(call(Method::POST, Some(json!({ "name": "" })), bearer).await.unwrap(), 400).await;
+    problem(call(Method::GET, None, String::new()).await.unwrap(), 401).await;
     server.stop().await;
 }

@@ -1,12 +1,13 @@
 //! Applications: read one, rotate its master token.
 
-use actix_web::HttpResponse;
-use serde::Serialize;
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
-use super::{rfc3339, AppAdmin};
-use crate::domain::platform_tokens;
+use super::mobile_tokens::PageQuery;
+use super::{rfc3339, AppAdmin, PlatformAdmin};
+use crate::domain::{apps, platform_tokens};
 
 #[derive(Serialize, ToSchema)]
 pub struct AppResponse {
@@ -16,8 +17,74 @@ pub struct AppResponse {
 }
 
 #[derive(Serialize, ToSchema)]
+pub struct AppListResponse {
+    pub items: Vec<AppResponse>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAppRequest {
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedAppResponse {
+    #[serde(flatten)]
+    pub app: AppResponse,
+    /// The application's master token, in this answer only.
+    pub master_token: String,
+}
+
+#[derive(Serialize, ToSchema)]
 pub struct MasterTokenResponse {
     pub master_token: String,
+}
+
+/// `GET /admin/v1/apps?limit=&offset=`: every application (platform administrators).
+#[utoipa::path(get, path = "/admin/v1/apps", tag = "applications",
+    params(PageQuery),
+    responses((status = 200, description = "one page of applications, oldest first", body = AppListResponse),
+        (status = 400, description = "bad paging", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not a platform administrator", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn list_apps(admin: PlatformAdmin, page: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
+    let (limit, offset) = page.bounds()?;
+    let all = admin.state.store.list_apps().await?;
+    let total = all.len() as i64;
+    let items = all
+        .into_iter()
+        .skip(offset as usize)
+        .take(limit as usize)
+        .map(|a| AppResponse { id: a.id, name: a.name, created_at: rfc3339(a.created_at) })
+        .collect();
+    Ok(HttpResponse::Ok().json(AppListResponse { items, total, limit, offset }))
+}
+
+/// `POST /admin/v1/apps`: a new application and, once, its master token.
+#[utoipa::path(post, path = "/admin/v1/apps", tag = "applications",
+    request_body = CreateAppRequest,
+    responses((status = 201, description = "created; `master_token` is shown only here", body = CreatedAppResponse),
+        (status = 400, description = "bad name", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not a platform administrator", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn create_app(
+    admin: PlatformAdmin,
+    body: web::Json<CreateAppRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let state = admin.state;
+    let created = apps::create(&state.store, &body.name, state.clock.now()).await?;
+    let app = created.app;
+    Ok(HttpResponse::Created().insert_header((actix_web::http::header::CACHE_CONTROL, "no-store")).json(
+        CreatedAppResponse {
+            app: AppResponse { id: app.id, name: app.name, created_at: rfc3339(app.created_at) },
+            master_token: created.master_token.expose().to_owned(),
+        },
+    ))
 }
 
 /// `GET /admin/v1/apps/{app}`.

@@ -21,6 +21,7 @@ use actix_web::{web, HttpRequest};
 use chrono::{DateTime, Utc};
 
 use self::error::ApiError;
+use crate::domain::apps::DEFAULT_APP;
 use crate::oauth::inspect::{activity, find, Found};
 use crate::AppState;
 
@@ -39,6 +40,8 @@ macro_rules! admin_routes {
 
 admin_routes! {
     get "/openapi.json" => openapi::get_openapi,
+    get "/apps" => apps::list_apps,
+    post "/apps" => apps::create_app,
     get "/apps/{app}" => apps::get_app,
     post "/apps/{app}/master-token/rotate" => apps::rotate_master_token,
     get "/apps/{app}/mobile-tokens" => mobile_tokens::list,
@@ -99,12 +102,18 @@ pub enum Caller {
 }
 
 impl Caller {
+    /// A platform administrator: an admin JWT of the `default` application, which
+    /// may act on every application.
+    pub fn is_platform_admin(&self) -> bool {
+        matches!(self, Caller::AdminToken { app } if app == DEFAULT_APP)
+    }
+
     /// Checks the caller may act on application `app`.
     fn for_app(self, app: &str) -> Result<Caller, ApiError> {
         let own = match &self {
             Caller::AdminToken { app: own } | Caller::Master { app: own } => own,
         };
-        if own != app {
+        if own != app && !self.is_platform_admin() {
             return Err(ApiError::Forbidden("these credentials belong to another application".into()));
         }
         Ok(self)
@@ -137,6 +146,34 @@ impl actix_web::FromRequest for AppAdmin {
                 .to_owned();
             let caller = caller(&state, &req, &app).await?;
             Ok(AppAdmin { state, app, caller })
+        })
+    }
+}
+
+/// A platform administrator (see `Caller::is_platform_admin`), for the calls that
+/// are about all applications.
+pub struct PlatformAdmin {
+    pub state: Arc<AppState>,
+}
+
+impl actix_web::FromRequest for PlatformAdmin {
+    type Error = ApiError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<PlatformAdmin, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .map(|data| data.clone().into_inner())
+                .ok_or_else(|| ApiError::Internal("the application state is missing".into()))?;
+            let caller = caller(&state, &req, DEFAULT_APP).await?;
+            if !caller.is_platform_admin() {
+                return Err(ApiError::Forbidden(
+                    "only an admin access token of the default application manages all applications".into(),
+                ));
+            }
+            Ok(PlatformAdmin { state })
         })
     }
 }

@@ -8,7 +8,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::apps::{AppResponse, MasterTokenResponse};
+use super::apps::{AppListResponse, AppResponse, CreateAppRequest, CreatedAppResponse, MasterTokenResponse};
 use super::clients::{ClientListResponse, ClientResponse, CreateClientRequest, CreatedClientResponse};
 use super::departments::{DepartmentListResponse, DepartmentRequest, DepartmentResponse};
 use super::error::Problem;
@@ -23,6 +23,8 @@ use super::users::{CreateUserRequest, UpdateUserRequest, UserListResponse, UserR
     info(title = "tessera admin API", description = "Applications, their clients, platform tokens, users, departments and user types."),
     paths(
         get_openapi,
+        super::apps::list_apps,
+        super::apps::create_app,
         super::apps::get_app,
         super::apps::rotate_master_token,
         super::mobile_tokens::list,
@@ -49,6 +51,9 @@ use super::users::{CreateUserRequest, UpdateUserRequest, UserListResponse, UserR
     components(schemas(
         Problem,
         AppResponse,
+        AppListResponse,
+        CreateAppRequest,
+        CreatedAppResponse,
         MasterTokenResponse,
         CreateRequest,
         UpdateRequest,
