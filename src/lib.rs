@@ -70,6 +70,12 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
     let store = Store::connect(&config.database).await?;
     store.migrate().await?;
     let key_set = load_keys(&config, &store).await?;
+    let given = domain::platform_tokens::ensure_master_tokens(&store, domain::now())
+        .await
+        .map_err(|e| StoreError::Database(e.to_string()))?;
+    for app in given {
+        tracing::info!(app = %app, "made the application's master token; rotate it through the admin API to see it");
+    }
     let jwks = actix_web::web::Bytes::copy_from_slice(key_set.jwks_json());
     let signer = JwtSigner::new(Arc::new(key_set), config.issuer.clone(), config.tokens.audience.clone())?;
     let metadata = actix_web::web::Bytes::from(oauth::metadata::document(&config, &scopes).to_string());

@@ -190,6 +190,7 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
 async fn open(config: &Config) -> anyhow::Result<Store> {
     let store = Store::connect(&config.database).await?;
     store.migrate().await?;
+    tessera::domain::platform_tokens::ensure_master_tokens(&store, now()).await?;
     Ok(store)
 }
 

@@ -20,6 +20,7 @@ on_both_backends!(
     users_and_departments_are_managed_and_deleting_a_user_ends_their_logins,
     clients_are_registered_and_deleted_through_the_api,
     platform_administrators_list_and_create_applications,
+    every_application_has_exactly_one_master_token,
 );
 
 struct Admin<'a> {
@@ -679,5 +680,32 @@ async fn platform_administrators_list_and_create_applications(backend: Backend) 
     problem(call(Method::GET, None, format!("Token {master}")).await.unwrap(), 403).await;
     problem(call(Method::POST, Some(json!({ "name": "" })), bearer).await.unwrap(), 400).await;
     problem(call(Method::GET, None, String::new()).await.unwrap(), 401).await;
+    server.stop().await;
+}
+
+async fn every_application_has_exactly_one_master_token(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    // The default application, made by the first migration, got one at start.
+    assert!(server.state.store.apps_without_master().await.unwrap().is_empty());
+    // Its value was shown to nobody; an administrator rotates it to get one.
+    let admin_client = server.confidential_client(&["admin"]);
+    let jwt: Value = server
+        .token_basic(&admin_client, &[("grant_type", "client_credentials")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let admin = Admin {
+        server: &server,
+        app: "default".into(),
+        auth: format!("Bearer {}", jwt["access_token"].as_str().unwrap()),
+    };
+    let rotated = admin.ok(Method::POST, "/master-token/rotate", None, 200).await;
+    let master = rotated["master_token"].as_str().unwrap();
+    let with_master = Admin { server: &server, app: "default".into(), auth: format!("Token {master}") };
+    with_master.ok(Method::GET, "/mobile-tokens", None, 200).await;
+    // Still one: making them again adds none.
+    let again = tessera::domain::platform_tokens::ensure_master_tokens(&server.state.store, 0).await.unwrap();
+    assert!(again.is_empty());
     server.stop().await;
 }

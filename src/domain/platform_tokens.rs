@@ -100,6 +100,33 @@ pub async fn create_mobile(
     Ok(CreatedToken { record, token })
 }
 
+/// Gives every application without a master token one (the `default` application
+/// is made by the first migration, which cannot draw a random secret). Its value
+/// is shown to nobody: rotating it is how an administrator gets one.
+pub async fn ensure_master_tokens(store: &Store, now: i64) -> Result<Vec<String>, DomainError> {
+    let missing = store.apps_without_master().await?;
+    let rng = SystemRandom::new();
+    for app_id in &missing {
+        let token = secret::generate(&rng, TokenKind::Master.prefix())?;
+        let record = PlatformTokenRecord {
+            id: secret::generate_id(&rng)?,
+            kind: TokenKind::Master.name().to_owned(),
+            app_id: app_id.clone(),
+            name: "master".to_owned(),
+            enabled: true,
+            created_at: now,
+            expires_at: None,
+            last_used_at: None,
+        };
+        match store.insert_platform_token(&record, &secret::hash(token.expose().as_bytes())).await {
+            // Another instance or the CLI got there first: one master token either way.
+            Ok(()) | Err(crate::store::StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(missing)
+}
+
 /// Gives `app_id` a new master token; the old one stops working at once.
 pub async fn rotate_master(store: &Store, app_id: &str, now: i64) -> Result<Secret, DomainError> {
     let token = secret::generate(&SystemRandom::new(), TokenKind::Master.prefix())?;

@@ -78,4 +78,17 @@ impl Store {
         });
         Ok(rows.into_iter().map(Application::from).collect())
     }
+
+    /// Applications that have no master token (the seeded `default` one, at first).
+    pub async fn apps_without_master(&self) -> Result<Vec<String>, StoreError> {
+        let ids = on_pool!(self, pool => {
+            sqlx::query_scalar::<_, String>(
+                "SELECT a.id FROM applications a WHERE NOT EXISTS \
+                 (SELECT 1 FROM platform_tokens t WHERE t.app_id = a.id AND t.kind = 'master') ORDER BY a.id",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(ids)
+    }
 }
