@@ -120,6 +120,13 @@ impl Caller {
     }
 }
 
+/// The server's state, as the extractors need it.
+fn app_state(req: &HttpRequest) -> Result<Arc<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>()
+        .map(|data| data.clone().into_inner())
+        .ok_or_else(|| ApiError::Internal("the application state is missing".into()))
+}
+
 /// An authenticated caller acting on the path's `{app}`: the extractor every admin
 /// handler takes, so that authentication comes before the body is even read.
 pub struct AppAdmin {
@@ -135,10 +142,7 @@ impl actix_web::FromRequest for AppAdmin {
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .map(|data| data.clone().into_inner())
-                .ok_or_else(|| ApiError::Internal("the application state is missing".into()))?;
+            let state = app_state(&req)?;
             let app = req
                 .match_info()
                 .get("app")
@@ -163,10 +167,7 @@ impl actix_web::FromRequest for PlatformAdmin {
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .map(|data| data.clone().into_inner())
-                .ok_or_else(|| ApiError::Internal("the application state is missing".into()))?;
+            let state = app_state(&req)?;
             let caller = caller(&state, &req, DEFAULT_APP).await?;
             if !caller.is_platform_admin() {
                 return Err(ApiError::Forbidden(
