@@ -109,9 +109,10 @@ async fn setup(flows: usize) -> Result<Bench, Error> {
     let scopes = ScopeModel::new(&config.scopes)?;
     let now = tessera::domain::now();
     if store.find_user("default", "bench").await?.is_none() {
+        store.insert_department("default", "bench", now).await?;
         users::create(
             &store,
-            &config.security,
+            &config,
             NewUser {
                 app_id: "default".into(),
                 username: "bench".into(),

@@ -96,6 +96,9 @@ pub struct ServerConfig {
     pub bind: String,
     pub workers: usize,
     pub max_body_bytes: usize,
+    /// A request body must arrive in full within this many milliseconds of the
+    /// request's start; a slower one is refused (408, or 400 at OAuth endpoints).
+    pub body_timeout_ms: u64,
 }
 
 #[derive(Clone, Deserialize)]

@@ -114,6 +114,8 @@ struct UserCreate {
     department: Option<String>,
     #[arg(long = "user-type")]
     user_type: Option<String>,
+    /// Allow the user the `admin` scope besides what the user type allows, so that
+    /// a client registered for `admin` can get admin API tokens for them.
     #[arg(long)]
     admin: bool,
     #[arg(long, default_value = DEFAULT_APP)]
@@ -274,9 +276,17 @@ async fn user_create(args: UserCreate, config: &Config) -> anyhow::Result<()> {
         bail!("no password on standard input");
     }
     let store = open(config).await?;
+    if let Some(department) = args.department.as_deref().filter(|d| !d.is_empty()) {
+        // The operator's shortcut: the CLI makes a missing department, and says so
+        // (the admin API refuses one that does not exist, so a typo there is an error).
+        let name = tessera::domain::valid_text("the department", department, 200)?;
+        if store.insert_department(&args.app, &name, now()).await? {
+            eprintln!("department `{name}` created in application {}", args.app);
+        }
+    }
     let user = users::create(
         &store,
-        &config.security,
+        config,
         NewUser {
             app_id: args.app,
             username: args.username,

@@ -1,26 +1,46 @@
 //! Per-request context for every route: a request id (taken from a well-formed
 //! `X-Request-Id`, else made), a tracing span carrying it, the id echoed in the
-//! answer, and one log line per request.
+//! answer, and one log line per request; and a deadline on reading the body
+//! (`server.body_timeout_ms`), so that a body that never arrives cannot hold a
+//! connection and a handler for long.
 //!
 //! Invariant: only the path is logged, never the query string, headers or body,
 //! which may carry secrets.
 
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
+use actix_web::web::Bytes;
+type BoxedPayloadStream = Pin<Box<dyn futures_core::Stream<Item = Result<Bytes, PayloadError>>>>;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::HttpMessage as _;
+use std::future::Future as _;
 use tracing::Instrument;
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub async fn request_context(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let timeout = req
+        .app_data::<actix_web::web::Data<crate::AppState>>()
+        .map(|state| Duration::from_millis(state.config.server.body_timeout_ms))
+        .unwrap_or(Duration::from_secs(5));
+    let payload = req.take_payload();
+    let timed: BoxedPayloadStream = Box::pin(TimedPayload {
+        inner: payload,
+        deadline: Box::pin(tokio::time::sleep(timeout)),
+        expired: false,
+    });
+    req.set_payload(Payload::from(timed));
     let id = req
         .headers()
         .get(&REQUEST_ID)
@@ -69,4 +89,31 @@ fn new_id() -> String {
             .unwrap_or(0)
     });
     format!("{prefix:08x}-{:x}", COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A request body that fails with `TimedOut` once its deadline passes.
+struct TimedPayload {
+    inner: Payload,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    expired: bool,
+}
+
+impl futures_core::Stream for TimedPayload {
+    type Item = Result<Bytes, PayloadError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.expired {
+            return Poll::Ready(None);
+        }
+        if let Poll::Ready(item) = Pin::new(&mut self.inner).poll_next(cx) {
+            return Poll::Ready(item);
+        }
+        if self.deadline.as_mut().poll(cx).is_ready() {
+            self.expired = true;
+            let late =
+                std::io::Error::new(std::io::ErrorKind::TimedOut, "the request body did not arrive in time");
+            return Poll::Ready(Some(Err(PayloadError::Io(late))));
+        }
+        Poll::Pending
+    }
 }

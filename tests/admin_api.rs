@@ -442,9 +442,10 @@ async fn user_types_an_application_defines_bound_its_users_tokens(backend: Backe
         .as_str()
         .unwrap()
         .to_owned();
+    let mut ids = Vec::new();
     for (user, user_type, expected) in [("vic", "viewer", "places:read"), ("olga", "operator", "events:read")]
     {
-        server.user(user, "correct horse battery", &["--app", &app, "--user-type", user_type]);
+        ids.push(server.user(user, "correct horse battery", &["--app", &app, "--user-type", user_type]));
         let query = common::flow::authorize_query(&client, "master", user);
         let params = server.approve(&common::flow::browser(), &query, user, "correct horse battery").await;
         let code = common::flow::param(&params, "code").unwrap().to_owned();
@@ -452,6 +453,11 @@ async fn user_types_an_application_defines_bound_its_users_tokens(backend: Backe
         assert_eq!(body["scope"], expected, "{user}");
     }
 
+    // A type in use stays until no user has it (no configured `viewer` would apply).
+    problem(admin.call(Method::DELETE, "/user-types/viewer", None).await, 409).await;
+    admin
+        .ok(Method::PATCH, &format!("/users/{}", ids[0]), Some(json!({ "user_type": "operator" })), 200)
+        .await;
     admin.ok(Method::DELETE, "/user-types/viewer", None, 204).await;
     problem(admin.call(Method::DELETE, "/user-types/viewer", None).await, 404).await;
     problem(admin.call(Method::PUT, "/user-types/Bad%20Name", Some(json!({ "scope": "mobile" }))).await, 400)
@@ -465,6 +471,12 @@ async fn users_and_departments_are_managed_and_deleting_a_user_ends_their_logins
     let Some(server) = TestServer::start(backend).await else { return };
     let (app, master, _) = shop(&server);
     let admin = Admin { server: &server, app: app.clone(), auth: format!("Token {master}") };
+    // A department must exist before a user joins it: a misspelt one is an error.
+    let misspelt = json!({ "username": "ada", "password": "correct horse battery", "department": "nrth" });
+    problem(admin.call(Method::POST, "/users", Some(misspelt)).await, 422).await;
+    for name in ["north", "south"] {
+        admin.ok(Method::POST, "/departments", Some(json!({ "name": name })), 201).await;
+    }
     let created = admin
         .ok(
             Method::POST,

@@ -446,10 +446,11 @@ async fn user_type_bounds_the_granted_scopes(backend: Backend) {
     assert_eq!(claims["profile"], "mobile");
     assert!(!claims["scope"].as_str().unwrap().contains("admin"));
 
-    // A user type that allows none of the request is told so at the redirect.
-    server.user("bob", PASSWORD, &["--user-type", "unconfigured"]);
+    // A user type that allows none of the request is told so at the redirect
+    // (operators may not create core objects).
+    server.user("bob", PASSWORD, &["--user-type", "operator"]);
     let res =
-        server.sign_in(&browser(), &authorize_query(&client, "places:read", "none"), "bob", PASSWORD).await;
+        server.sign_in(&browser(), &authorize_query(&client, "places:create", "none"), "bob", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(param(&location_params(&res), "error"), Some("invalid_scope"));
     server.stop().await;

@@ -71,7 +71,7 @@ async fn clients_round_trip_with_only_a_hash_of_the_secret(backend: Backend) {
     let created =
         clients::create(&store, &scopes, new_client("default", ClientType::Confidential), 7).await.unwrap();
     let secret = created.secret.unwrap();
-    let stored = store.get_client(&created.client.id).await.unwrap().unwrap();
+    let stored = store.find_client(&created.client.id).await.unwrap().unwrap();
     assert_eq!(stored, created.client);
     assert_eq!(stored.grants, vec![GrantType::ClientCredentials]);
     assert_eq!(stored.scope, "mobile places:create");
@@ -84,11 +84,11 @@ async fn clients_round_trip_with_only_a_hash_of_the_secret(backend: Backend) {
     let public =
         clients::create(&store, &scopes, new_client("default", ClientType::Mobile), 8).await.unwrap();
     assert!(public.secret.is_none());
-    let stored = store.get_client(&public.client.id).await.unwrap().unwrap();
+    let stored = store.find_client(&public.client.id).await.unwrap().unwrap();
     assert_eq!(stored.secret_hash, None);
     assert_eq!(stored.grants, vec![GrantType::AuthorizationCode, GrantType::RefreshToken]);
     assert_eq!(store.list_clients("default").await.unwrap().len(), 2);
-    assert!(store.get_client("missing").await.unwrap().is_none());
+    assert!(store.find_client("missing").await.unwrap().is_none());
     close(env, store).await;
 }
 
@@ -124,17 +124,19 @@ async fn usernames_are_unique_per_application(backend: Backend) {
         user_type: Some("operator".into()),
         is_admin: false,
     };
-    let made = users::create(&store, &config.security, user("default"), 1).await.unwrap();
+    store.insert_department("default", "north", 1).await.unwrap();
+    let made = users::create(&store, &config, user("default"), 1).await.unwrap();
     let found = store.find_user("default", "ada").await.unwrap().unwrap();
     assert_eq!(found, made);
     assert!(found.password_hash.starts_with("$argon2id$"));
     assert!(users::verify_password(&found.password_hash, "correct horse battery"));
-    match users::create(&store, &config.security, user("default"), 2).await {
+    match users::create(&store, &config, user("default"), 2).await {
         Err(DomainError::Store(StoreError::Conflict(what))) => assert!(what.contains("ada")),
         other => panic!("expected a conflict, got {other:?}"),
     }
     let other = apps::create(&store, "other", 3).await.unwrap();
-    users::create(&store, &config.security, user(&other.app.id), 4).await.unwrap();
+    store.insert_department(&other.app.id, "north", 3).await.unwrap();
+    users::create(&store, &config, user(&other.app.id), 4).await.unwrap();
     close(env, store).await;
 }
 

@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
 use super::mobile_tokens::PageQuery;
+use super::ApiJson;
 use super::{rfc3339, AppAdmin, PlatformAdmin};
 use crate::domain::{apps, platform_tokens};
 
@@ -44,7 +45,7 @@ pub struct MasterTokenResponse {
 }
 
 /// `GET /admin/v1/apps?limit=&offset=`: every application (platform administrators).
-#[utoipa::path(get, path = "/admin/v1/apps", tag = "applications",
+#[utoipa::path(get, operation_id = "list_apps", summary = "List every application (platform administrators)", path = "/admin/v1/apps", tag = "applications",
     params(PageQuery),
     responses((status = 200, description = "one page of applications, oldest first", body = AppListResponse),
         (status = 400, description = "bad paging", body = Problem, content_type = "application/problem+json"),
@@ -65,16 +66,19 @@ pub async fn list_apps(admin: PlatformAdmin, page: web::Query<PageQuery>) -> Res
 }
 
 /// `POST /admin/v1/apps`: a new application and, once, its master token.
-#[utoipa::path(post, path = "/admin/v1/apps", tag = "applications",
+#[utoipa::path(post, operation_id = "create_app", summary = "Create an application with its master token", path = "/admin/v1/apps", tag = "applications",
     request_body = CreateAppRequest,
     responses((status = 201, description = "created; `master_token` is shown only here", body = CreatedAppResponse),
         (status = 400, description = "bad name", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not a platform administrator", body = Problem, content_type = "application/problem+json")),
+        (status = 403, description = "not a platform administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "the body is larger than 16 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "the body is not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "the body did not arrive in time", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn create_app(
     admin: PlatformAdmin,
-    body: web::Json<CreateAppRequest>,
+    body: ApiJson<CreateAppRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let state = admin.state;
     let created = apps::create(&state.store, &body.name, state.clock.now()).await?;
@@ -88,7 +92,7 @@ pub async fn create_app(
 }
 
 /// `GET /admin/v1/apps/{app}`.
-#[utoipa::path(get, path = "/admin/v1/apps/{app}", tag = "applications",
+#[utoipa::path(get, operation_id = "get_app", summary = "Read an application", path = "/admin/v1/apps/{app}", tag = "applications",
     params(("app" = String, Path, description = "application id")),
     responses((status = 200, description = "the application", body = AppResponse),
         (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
@@ -111,16 +115,21 @@ pub async fn get_app(admin: AppAdmin) -> Result<HttpResponse, ApiError> {
 
 /// `POST /admin/v1/apps/{app}/master-token/rotate`: the new token, once; the old
 /// one stops working at once.
-#[utoipa::path(post, path = "/admin/v1/apps/{app}/master-token/rotate", tag = "applications",
+#[utoipa::path(post, operation_id = "rotate_master_token", summary = "Rotate the application's master token", path = "/admin/v1/apps/{app}/master-token/rotate", tag = "applications",
     params(("app" = String, Path, description = "application id")),
     responses((status = 200, description = "the new master token, shown only here", body = MasterTokenResponse),
         (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not allowed (mobile tokens, other applications)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "no such application", body = Problem, content_type = "application/problem+json")),
+        (status = 404, description = "no such application", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "rotated meanwhile by another request", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
 pub async fn rotate_master_token(admin: AppAdmin) -> Result<HttpResponse, ApiError> {
-    let AppAdmin { state, app: app_id, .. } = admin;
-    let token = platform_tokens::rotate_master(&state.store, &app_id, state.clock.now()).await?;
+    let AppAdmin { state, app: app_id, caller } = admin;
+    let presented = match &caller {
+        super::Caller::Master { token_hash, .. } => Some(&token_hash[..]),
+        super::Caller::AdminToken { .. } => None,
+    };
+    let token = platform_tokens::rotate_master(&state.store, &app_id, presented, state.clock.now()).await?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(MasterTokenResponse { master_token: token.expose().to_owned() }))

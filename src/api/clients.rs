@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
 use super::mobile_tokens::PageQuery;
+use super::ApiJson;
 use super::{rfc3339, AppAdmin};
 use crate::domain::clients::{self, Client, GrantType, NewClient};
 
@@ -75,7 +76,7 @@ fn not_found(id: &str) -> ApiError {
 }
 
 /// `GET /admin/v1/apps/{app}/clients?limit=&offset=`.
-#[utoipa::path(get, path = "/admin/v1/apps/{app}/clients", tag = "clients",
+#[utoipa::path(get, operation_id = "list_clients", summary = "List the application's clients", path = "/admin/v1/apps/{app}/clients", tag = "clients",
     params(("app" = String, Path, description = "application id"), PageQuery),
     responses((status = 200, description = "one page of clients, oldest first", body = ClientListResponse),
         (status = 400, description = "bad paging", body = Problem, content_type = "application/problem+json"),
@@ -95,15 +96,18 @@ pub async fn list(admin: AppAdmin, page: web::Query<PageQuery>) -> Result<HttpRe
 }
 
 /// `POST /admin/v1/apps/{app}/clients`.
-#[utoipa::path(post, path = "/admin/v1/apps/{app}/clients", tag = "clients",
+#[utoipa::path(post, operation_id = "create_client", summary = "Create a client", path = "/admin/v1/apps/{app}/clients", tag = "clients",
     params(("app" = String, Path, description = "application id")),
     request_body = CreateClientRequest,
     responses((status = 201, description = "registered; `client_secret` is shown only here", body = CreatedClientResponse),
         (status = 400, description = "bad input", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json")),
+        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "the body is larger than 16 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "the body is not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "the body did not arrive in time", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
-pub async fn create(admin: AppAdmin, body: web::Json<CreateClientRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn create(admin: AppAdmin, body: ApiJson<CreateClientRequest>) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;
     let body = body.into_inner();
     let grants = body.grants.iter().map(|g| g.parse::<GrantType>()).collect::<Result<Vec<_>, _>>()?;
@@ -125,29 +129,30 @@ pub async fn create(admin: AppAdmin, body: web::Json<CreateClientRequest>) -> Re
 }
 
 /// `GET /admin/v1/apps/{app}/clients/{id}`.
-#[utoipa::path(get, path = "/admin/v1/apps/{app}/clients/{id}", tag = "clients",
+#[utoipa::path(get, operation_id = "get_client", summary = "Read a client", path = "/admin/v1/apps/{app}/clients/{id}", tag = "clients",
     params(("app" = String, Path, description = "application id"), ("id" = String, Path, description = "client id")),
     responses((status = 200, description = "the client, without its secret", body = ClientResponse),
         (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "no such client", body = Problem, content_type = "application/problem+json")),
+        (status = 404, description = "no such client", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "a control character in the path", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
 pub async fn get(admin: AppAdmin, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;
     let (_, id) = path.into_inner();
-    let client =
-        state.store.get_client(&id).await?.filter(|c| c.app_id == app).ok_or_else(|| not_found(&id))?;
+    let client = state.store.get_app_client(&app, &id).await?.ok_or_else(|| not_found(&id))?;
     Ok(HttpResponse::Ok().json(ClientResponse::from(client)))
 }
 
 /// `DELETE /admin/v1/apps/{app}/clients/{id}`: with its codes, consents and
 /// refresh tokens; every instance forgets it within one cache poll.
-#[utoipa::path(delete, path = "/admin/v1/apps/{app}/clients/{id}", tag = "clients",
+#[utoipa::path(delete, operation_id = "delete_client", summary = "Delete a client", path = "/admin/v1/apps/{app}/clients/{id}", tag = "clients",
     params(("app" = String, Path, description = "application id"), ("id" = String, Path, description = "client id")),
     responses((status = 204, description = "deleted"),
         (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "no such client", body = Problem, content_type = "application/problem+json")),
+        (status = 404, description = "no such client", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "a control character in the path", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
 pub async fn delete(admin: AppAdmin, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;

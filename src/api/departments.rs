@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
+use super::ApiJson;
 use super::{rfc3339, AppAdmin};
 use crate::domain::platform_tokens::valid_name;
 
@@ -28,7 +29,7 @@ pub struct DepartmentListResponse {
 }
 
 /// `GET /admin/v1/apps/{app}/departments`.
-#[utoipa::path(get, path = "/admin/v1/apps/{app}/departments", tag = "departments",
+#[utoipa::path(get, operation_id = "list_departments", summary = "List the application's departments", path = "/admin/v1/apps/{app}/departments", tag = "departments",
     params(("app" = String, Path, description = "application id")),
     responses((status = 200, description = "the departments, by name", body = DepartmentListResponse),
         (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
@@ -47,16 +48,19 @@ pub async fn list(admin: AppAdmin) -> Result<HttpResponse, ApiError> {
 }
 
 /// `POST /admin/v1/apps/{app}/departments`.
-#[utoipa::path(post, path = "/admin/v1/apps/{app}/departments", tag = "departments",
+#[utoipa::path(post, operation_id = "create_department", summary = "Create a department", path = "/admin/v1/apps/{app}/departments", tag = "departments",
     params(("app" = String, Path, description = "application id")),
     request_body = DepartmentRequest,
     responses((status = 201, description = "added", body = DepartmentResponse),
         (status = 400, description = "bad name", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "it exists", body = Problem, content_type = "application/problem+json")),
+        (status = 409, description = "it exists", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "the body is larger than 16 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "the body is not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "the body did not arrive in time", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
-pub async fn create(admin: AppAdmin, body: web::Json<DepartmentRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn create(admin: AppAdmin, body: ApiJson<DepartmentRequest>) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;
     let name = valid_name(&body.name)?;
     let now = state.clock.now();
@@ -67,13 +71,14 @@ pub async fn create(admin: AppAdmin, body: web::Json<DepartmentRequest>) -> Resu
 }
 
 /// `DELETE /admin/v1/apps/{app}/departments/{name}`: only an empty department.
-#[utoipa::path(delete, path = "/admin/v1/apps/{app}/departments/{name}", tag = "departments",
+#[utoipa::path(delete, operation_id = "delete_department", summary = "Delete a department", path = "/admin/v1/apps/{app}/departments/{name}", tag = "departments",
     params(("app" = String, Path, description = "application id"), ("name" = String, Path, description = "department")),
     responses((status = 204, description = "removed"),
         (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such department", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "users still belong to it", body = Problem, content_type = "application/problem+json")),
+        (status = 409, description = "users still belong to it", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "a control character in the path", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
 pub async fn delete(admin: AppAdmin, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;

@@ -26,6 +26,11 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("{0}")]
     Conflict(String),
+    /// Well formed, but naming something that does not exist.
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("{0}")]
+    Timeout(String),
     /// Anything unexpected: logged with its cause, answered generically.
     #[error("internal error: {0}")]
     Internal(String),
@@ -53,6 +58,8 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -102,6 +109,7 @@ impl From<DomainError> for ApiError {
             DomainError::Invalid(why) => ApiError::BadRequest(why),
             DomainError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
             DomainError::Conflict(why) => ApiError::Conflict(why),
+            DomainError::Unprocessable(why) => ApiError::Unprocessable(why),
             DomainError::Store(e) => e.into(),
             other => ApiError::Internal(other.to_string()),
         }

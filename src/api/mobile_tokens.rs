@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, Problem};
+use super::ApiJson;
 use super::{parse_rfc3339, rfc3339, AppAdmin};
 use crate::domain::platform_tokens::{self, TokenKind};
 use crate::store::PlatformTokenRecord;
@@ -30,10 +31,13 @@ pub struct UpdateRequest {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// At most this many items (1 to 200; 50 when left out).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// Skip this many items first.
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 
@@ -93,7 +97,7 @@ impl PageQuery {
 }
 
 /// `GET /admin/v1/apps/{app}/mobile-tokens?limit=&offset=`.
-#[utoipa::path(get, path = "/admin/v1/apps/{app}/mobile-tokens", tag = "mobile tokens",
+#[utoipa::path(get, operation_id = "list_mobile_tokens", summary = "List the application's mobile tokens", path = "/admin/v1/apps/{app}/mobile-tokens", tag = "mobile tokens",
     params(("app" = String, Path, description = "application id"), PageQuery),
     responses((status = 200, description = "one page of mobile tokens", body = ListResponse),
         (status = 400, description = "bad input", body = Problem, content_type = "application/problem+json"),
@@ -114,7 +118,7 @@ pub async fn list(admin: AppAdmin, page: web::Query<PageQuery>) -> Result<HttpRe
 }
 
 /// `POST /admin/v1/apps/{app}/mobile-tokens`: the token's value, once.
-#[utoipa::path(post, path = "/admin/v1/apps/{app}/mobile-tokens", tag = "mobile tokens",
+#[utoipa::path(post, operation_id = "create_mobile_token", summary = "Create a mobile token", path = "/admin/v1/apps/{app}/mobile-tokens", tag = "mobile tokens",
     params(("app" = String, Path, description = "application id")),
     request_body = CreateRequest,
     responses((status = 201, description = "created; `token` is shown only here", body = CreatedResponse),
@@ -123,9 +127,10 @@ pub async fn list(admin: AppAdmin, page: web::Query<PageQuery>) -> Result<HttpRe
         (status = 400, description = "bad input", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not allowed (mobile tokens, other applications)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "no such token", body = Problem, content_type = "application/problem+json")),
+        (status = 404, description = "no such token", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "the body did not arrive in time", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
-pub async fn create(admin: AppAdmin, body: web::Json<CreateRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn create(admin: AppAdmin, body: ApiJson<CreateRequest>) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;
     let expires_at = body.expires_at.as_deref().map(|t| parse_rfc3339("expires_at", t)).transpose()?;
     let created =
@@ -136,7 +141,7 @@ pub async fn create(admin: AppAdmin, body: web::Json<CreateRequest>) -> Result<H
 }
 
 /// `GET /admin/v1/apps/{app}/mobile-tokens/{id}`.
-#[utoipa::path(get, path = "/admin/v1/apps/{app}/mobile-tokens/{id}", tag = "mobile tokens",
+#[utoipa::path(get, operation_id = "get_mobile_token", summary = "Read a mobile token", path = "/admin/v1/apps/{app}/mobile-tokens/{id}", tag = "mobile tokens",
     params(("app" = String, Path, description = "application id"), ("id" = String, Path, description = "mobile token id")),
     responses((status = 200, description = "the token, without its value", body = MobileTokenResponse),
         (status = 400, description = "bad input", body = Problem, content_type = "application/problem+json"),
@@ -153,19 +158,22 @@ pub async fn get(admin: AppAdmin, path: web::Path<(String, String)>) -> Result<H
 }
 
 /// `PATCH /admin/v1/apps/{app}/mobile-tokens/{id}` with `name` and/or `enabled`.
-#[utoipa::path(patch, path = "/admin/v1/apps/{app}/mobile-tokens/{id}", tag = "mobile tokens",
+#[utoipa::path(patch, operation_id = "update_mobile_token", summary = "Change a mobile token", path = "/admin/v1/apps/{app}/mobile-tokens/{id}", tag = "mobile tokens",
     params(("app" = String, Path, description = "application id"), ("id" = String, Path, description = "mobile token id")),
     request_body = UpdateRequest,
     responses((status = 200, description = "the changed token", body = MobileTokenResponse),
         (status = 400, description = "bad input", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not allowed (mobile tokens, other applications)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "no such token", body = Problem, content_type = "application/problem+json")),
+        (status = 404, description = "no such token", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "the body is larger than 16 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "the body is not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "the body did not arrive in time", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
 pub async fn update(
     admin: AppAdmin,
     path: web::Path<(String, String)>,
-    body: web::Json<UpdateRequest>,
+    body: ApiJson<UpdateRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;
     let (_, id) = path.into_inner();
@@ -182,7 +190,7 @@ pub async fn update(
 }
 
 /// `DELETE /admin/v1/apps/{app}/mobile-tokens/{id}`.
-#[utoipa::path(delete, path = "/admin/v1/apps/{app}/mobile-tokens/{id}", tag = "mobile tokens",
+#[utoipa::path(delete, operation_id = "delete_mobile_token", summary = "Delete a mobile token", path = "/admin/v1/apps/{app}/mobile-tokens/{id}", tag = "mobile tokens",
     params(("app" = String, Path, description = "application id"), ("id" = String, Path, description = "mobile token id")),
     responses((status = 204, description = "deleted"),
         (status = 400, description = "bad input", body = Problem, content_type = "application/problem+json"),

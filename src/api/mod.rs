@@ -9,6 +9,7 @@ mod apps;
 mod clients;
 mod departments;
 pub mod error;
+mod json;
 mod mobile_tokens;
 mod openapi;
 mod user_types;
@@ -21,6 +22,7 @@ use actix_web::{web, HttpRequest};
 use chrono::{DateTime, Utc};
 
 use self::error::ApiError;
+pub use self::json::ApiJson;
 use crate::domain::apps::DEFAULT_APP;
 use crate::oauth::inspect::{activity, find, Found};
 use crate::AppState;
@@ -68,13 +70,16 @@ admin_routes! {
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let json = web::JsonConfig::default().limit(16 * 1024).error_handler(|err, _req| {
+        use actix_web::error::{JsonPayloadError, PayloadError};
         let problem = match &err {
-            actix_web::error::JsonPayloadError::OverflowKnownLength { .. }
-            | actix_web::error::JsonPayloadError::Overflow { .. } => {
+            JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
                 ApiError::PayloadTooLarge("the JSON body is larger than 16 KiB".into())
             }
-            actix_web::error::JsonPayloadError::ContentType => {
+            JsonPayloadError::ContentType => {
                 ApiError::UnsupportedMediaType("send the body as application/json".into())
+            }
+            JsonPayloadError::Payload(PayloadError::Io(e)) if e.kind() == std::io::ErrorKind::TimedOut => {
+                ApiError::Timeout("the request body did not arrive in time".into())
             }
             other => ApiError::BadRequest(format!("the JSON body is not valid: {other}")),
         };
@@ -97,8 +102,9 @@ async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError
 pub enum Caller {
     /// A JWT access token with the `admin` scope.
     AdminToken { app: String },
-    /// The application's master token.
-    Master { app: String },
+    /// The application's master token, with the SHA-256 of the value presented
+    /// (a rotation replaces exactly that value).
+    Master { app: String, token_hash: [u8; 32] },
 }
 
 impl Caller {
@@ -111,7 +117,7 @@ impl Caller {
     /// Checks the caller may act on application `app`.
     fn for_app(self, app: &str) -> Result<Caller, ApiError> {
         let own = match &self {
-            Caller::AdminToken { app: own } | Caller::Master { app: own } => own,
+            Caller::AdminToken { app: own } | Caller::Master { app: own, .. } => own,
         };
         if own != app && !self.is_platform_admin() {
             return Err(ApiError::Forbidden("these credentials belong to another application".into()));
@@ -148,6 +154,13 @@ impl actix_web::FromRequest for AppAdmin {
                 .get("app")
                 .ok_or_else(|| ApiError::NotFound("no application in the path".into()))?
                 .to_owned();
+            // Ids and names in the path are identifiers: a control character (a NUL
+            // above all, which Postgres cannot even compare) is a bad request.
+            if let Some((name, _)) = req.match_info().iter().find(|(_, v)| v.chars().any(char::is_control)) {
+                return Err(ApiError::BadRequest(format!(
+                    "the path's `{name}` contains a control character"
+                )));
+            }
             let caller = caller(&state, &req, &app).await?;
             Ok(AppAdmin { state, app, caller })
         })
@@ -207,7 +220,7 @@ pub async fn caller(state: &Arc<AppState>, req: &HttpRequest, app: &str) -> Resu
             if let Some(id) = &active.token_id {
                 state.token_use.record(id, now);
             }
-            Caller::Master { app: active.app }
+            Caller::Master { app: active.app, token_hash: crate::tokens::secret::hash(token.as_bytes()) }
         }
         (kind, false) => {
             return Err(ApiError::Forbidden(format!(

@@ -101,7 +101,7 @@ impl Modify for Credentials {
 }
 
 /// `GET /admin/v1/openapi.json`.
-#[utoipa::path(get, path = "/admin/v1/openapi.json", tag = "documentation",
+#[utoipa::path(get, operation_id = "get_openapi", summary = "This OpenAPI document", path = "/admin/v1/openapi.json", tag = "documentation",
     responses((status = 200, description = "this document", content_type = "application/json")))]
 pub async fn get_openapi() -> HttpResponse {
     static DOCUMENT: OnceLock<String> = OnceLock::new();

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
+use super::ApiJson;
 use super::AppAdmin;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -41,7 +42,7 @@ fn valid_name(name: &str) -> Result<(), ApiError> {
 }
 
 /// `GET /admin/v1/apps/{app}/user-types`.
-#[utoipa::path(get, path = "/admin/v1/apps/{app}/user-types", tag = "user types",
+#[utoipa::path(get, operation_id = "list_user_types", summary = "List the application's user types", path = "/admin/v1/apps/{app}/user-types", tag = "user types",
     params(("app" = String, Path, description = "application id")),
     responses((status = 200, description = "the application's user types and the configured ones it does not override", body = UserTypeListResponse),
         (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
@@ -70,18 +71,21 @@ pub async fn list(admin: AppAdmin) -> Result<HttpResponse, ApiError> {
 }
 
 /// `PUT /admin/v1/apps/{app}/user-types/{name}`: defines or redefines a type.
-#[utoipa::path(put, path = "/admin/v1/apps/{app}/user-types/{name}", tag = "user types",
+#[utoipa::path(put, operation_id = "put_user_type", summary = "Define or redefine a user type", path = "/admin/v1/apps/{app}/user-types/{name}", tag = "user types",
     params(("app" = String, Path, description = "application id"), ("name" = String, Path, description = "user type name")),
     request_body = UserTypeRequest,
     responses((status = 200, description = "the type as now defined", body = UserTypeResponse),
         (status = 400, description = "bad name or scope", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json")),
+        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "the body is larger than 16 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "the body is not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "the body did not arrive in time", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
 pub async fn put(
     admin: AppAdmin,
     path: web::Path<(String, String)>,
-    body: web::Json<UserTypeRequest>,
+    body: ApiJson<UserTypeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;
     let (_, name) = path.into_inner();
@@ -97,17 +101,20 @@ pub async fn put(
 
 /// `DELETE /admin/v1/apps/{app}/user-types/{name}`: removes the application's own
 /// definition (a configured type of that name applies again).
-#[utoipa::path(delete, path = "/admin/v1/apps/{app}/user-types/{name}", tag = "user types",
+#[utoipa::path(delete, operation_id = "delete_user_type", summary = "Delete a user type", path = "/admin/v1/apps/{app}/user-types/{name}", tag = "user types",
     params(("app" = String, Path, description = "application id"), ("name" = String, Path, description = "user type name")),
     responses((status = 204, description = "removed"),
         (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "the application defines no such type", body = Problem, content_type = "application/problem+json")),
+        (status = 404, description = "the application defines no such type", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "a control character in the path", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "users have the type and no configured type of that name would apply", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
 pub async fn delete(admin: AppAdmin, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;
     let (_, name) = path.into_inner();
-    if !state.store.delete_user_type(&app, &name).await? {
+    let fallback = state.config.users.user_types.contains_key(&name);
+    if !state.store.delete_user_type(&app, &name, fallback).await? {
         return Err(ApiError::NotFound(format!("application `{app}` defines no user type `{name}`")));
     }
     Ok(HttpResponse::NoContent().finish())

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
 use super::mobile_tokens::PageQuery;
+use super::ApiJson;
 use super::{rfc3339, AppAdmin};
 use crate::domain::users::{self, NewUser, User, UserChanges};
 use crate::tokens::secret::Secret;
@@ -20,6 +21,8 @@ pub struct CreateUserRequest {
     pub email: Option<String>,
     pub department: Option<String>,
     pub user_type: Option<String>,
+    /// Adds the `admin` scope to what the user's type allows: a client registered
+    /// for `admin` may then obtain admin API tokens for this user.
     #[serde(default)]
     pub admin: bool,
 }
@@ -39,6 +42,8 @@ pub struct UpdateUserRequest {
     #[schema(value_type = Option<String>)]
     pub user_type: Option<Option<String>>,
     pub admin: Option<bool>,
+    /// `false` disables the user: no login, no refresh; every login of theirs ends.
+    pub enabled: Option<bool>,
 }
 
 /// Tells a field set to null (`Some(None)`) from a field left out (`None`).
@@ -54,6 +59,7 @@ pub struct UserResponse {
     pub department: Option<String>,
     pub user_type: Option<String>,
     pub admin: bool,
+    pub enabled: bool,
     pub created_at: String,
 }
 
@@ -74,13 +80,14 @@ impl From<User> for UserResponse {
             department: u.department,
             user_type: u.user_type,
             admin: u.is_admin,
+            enabled: u.enabled,
             created_at: rfc3339(u.created_at),
         }
     }
 }
 
 /// `GET /admin/v1/apps/{app}/users?limit=&offset=`.
-#[utoipa::path(get, path = "/admin/v1/apps/{app}/users", tag = "users",
+#[utoipa::path(get, operation_id = "list_users", summary = "List the application's users", path = "/admin/v1/apps/{app}/users", tag = "users",
     params(("app" = String, Path, description = "application id"), PageQuery),
     responses((status = 200, description = "one page of users, by username", body = UserListResponse),
         (status = 400, description = "bad paging", body = Problem, content_type = "application/problem+json"),
@@ -100,16 +107,20 @@ pub async fn list(admin: AppAdmin, page: web::Query<PageQuery>) -> Result<HttpRe
 }
 
 /// `POST /admin/v1/apps/{app}/users`.
-#[utoipa::path(post, path = "/admin/v1/apps/{app}/users", tag = "users",
+#[utoipa::path(post, operation_id = "create_user", summary = "Create a user", path = "/admin/v1/apps/{app}/users", tag = "users",
     params(("app" = String, Path, description = "application id")),
     request_body = CreateUserRequest,
     responses((status = 201, description = "the user", body = UserResponse),
         (status = 400, description = "bad input", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "the username is taken", body = Problem, content_type = "application/problem+json")),
+        (status = 409, description = "the username is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "the body is larger than 16 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "the body is not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "the body did not arrive in time", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "an unknown user type or department", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
-pub async fn create(admin: AppAdmin, body: web::Json<CreateUserRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn create(admin: AppAdmin, body: ApiJson<CreateUserRequest>) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;
     let body = body.into_inner();
     let new = NewUser {
@@ -121,44 +132,48 @@ pub async fn create(admin: AppAdmin, body: web::Json<CreateUserRequest>) -> Resu
         user_type: body.user_type,
         is_admin: body.admin,
     };
-    let user = users::create(&state.store, &state.config.security, new, state.clock.now()).await?;
+    let user = users::create(&state.store, &state.config, new, state.clock.now()).await?;
     Ok(HttpResponse::Created().json(UserResponse::from(user)))
 }
 
 /// `GET /admin/v1/apps/{app}/users/{id}`.
-#[utoipa::path(get, path = "/admin/v1/apps/{app}/users/{id}", tag = "users",
+#[utoipa::path(get, operation_id = "get_user", summary = "Read a user", path = "/admin/v1/apps/{app}/users/{id}", tag = "users",
     params(("app" = String, Path, description = "application id"), ("id" = String, Path, description = "user id")),
     responses((status = 200, description = "the user", body = UserResponse),
         (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "no such user", body = Problem, content_type = "application/problem+json")),
+        (status = 404, description = "no such user", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "a control character in the path", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
 pub async fn get(admin: AppAdmin, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;
     let (_, id) = path.into_inner();
     let user = state
         .store
-        .get_user(&id)
+        .get_user(&app, &id)
         .await?
-        .filter(|u| u.app_id == app)
         .ok_or_else(|| ApiError::NotFound(format!("user `{id}` not found")))?;
     Ok(HttpResponse::Ok().json(UserResponse::from(user)))
 }
 
 /// `PATCH /admin/v1/apps/{app}/users/{id}`.
-#[utoipa::path(patch, path = "/admin/v1/apps/{app}/users/{id}", tag = "users",
+#[utoipa::path(patch, operation_id = "update_user", summary = "Change a user", path = "/admin/v1/apps/{app}/users/{id}", tag = "users",
     params(("app" = String, Path, description = "application id"), ("id" = String, Path, description = "user id")),
     request_body = UpdateUserRequest,
     responses((status = 200, description = "the changed user", body = UserResponse),
         (status = 400, description = "bad input", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "no such user", body = Problem, content_type = "application/problem+json")),
+        (status = 404, description = "no such user", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "the body is larger than 16 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "the body is not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "the body did not arrive in time", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "an unknown user type or department", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
 pub async fn update(
     admin: AppAdmin,
     path: web::Path<(String, String)>,
-    body: web::Json<UpdateUserRequest>,
+    body: ApiJson<UpdateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;
     let (_, id) = path.into_inner();
@@ -169,19 +184,20 @@ pub async fn update(
         department: body.department,
         user_type: body.user_type,
         is_admin: body.admin,
+        enabled: body.enabled,
     };
-    let user =
-        users::update(&state.store, &state.config.security, &app, &id, changes, state.clock.now()).await?;
+    let user = users::update(&state.store, &state.config, &app, &id, changes, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(UserResponse::from(user)))
 }
 
 /// `DELETE /admin/v1/apps/{app}/users/{id}`: the user and every login of theirs.
-#[utoipa::path(delete, path = "/admin/v1/apps/{app}/users/{id}", tag = "users",
+#[utoipa::path(delete, operation_id = "delete_user", summary = "Delete a user", path = "/admin/v1/apps/{app}/users/{id}", tag = "users",
     params(("app" = String, Path, description = "application id"), ("id" = String, Path, description = "user id")),
     responses((status = 204, description = "deleted, with the user's sessions, consents and refresh tokens"),
         (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "no such user", body = Problem, content_type = "application/problem+json")),
+        (status = 404, description = "no such user", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "a control character in the path", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
 pub async fn delete(admin: AppAdmin, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;

@@ -26,10 +26,8 @@ pub struct CreatedApp {
 
 /// Creates an application with a random id and its one master token.
 pub async fn create(store: &Store, name: &str, now: i64) -> Result<CreatedApp, DomainError> {
-    let name = name.trim();
-    if name.is_empty() || name.len() > 200 {
-        return Err(DomainError::Invalid("the application name must be 1 to 200 characters".into()));
-    }
+    let name = super::valid_text("the application name", name, 200)?;
+    let name = name.as_str();
     let rng = SystemRandom::new();
     let app = Application { id: secret::generate_id(&rng)?, name: name.to_owned(), created_at: now };
     let master_token = secret::generate(&rng, TokenKind::Master.prefix())?;

@@ -51,7 +51,7 @@ impl ClientCache {
             return Ok(Some(hit));
         }
         let epoch = self.epoch.load(Ordering::Acquire);
-        let Some(client) = store.get_client(id).await? else {
+        let Some(client) = store.find_client(id).await? else {
             return Ok(None);
         };
         // A registration that no longer parses (objects removed from the

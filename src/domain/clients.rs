@@ -158,10 +158,8 @@ pub async fn create(
     now: i64,
 ) -> Result<CreatedClient, DomainError> {
     apps::require(store, &new.app_id).await?;
-    let name = new.name.trim();
-    if name.is_empty() || name.len() > 200 {
-        return Err(DomainError::Invalid("the client name must be 1 to 200 characters".into()));
-    }
+    let name = super::valid_text("the client name", &new.name, 200)?;
+    let name = name.as_str();
     let mut grants = new.grants.clone();
     if grants.is_empty() {
         grants = match new.client_type {
@@ -218,6 +216,11 @@ pub async fn create(
 /// RFC 6749 §3.1.2: absolute, no fragment; https unless it is a loopback or a
 /// private-use scheme of a native app (RFC 8252 §7).
 fn validate_redirect_uri(uri: &str) -> Result<(), DomainError> {
+    if uri.chars().any(char::is_control) || uri.len() > 2000 {
+        return Err(DomainError::Invalid(
+            "a redirect URI is at most 2000 characters, none a control character".into(),
+        ));
+    }
     let parsed = url::Url::parse(uri)
         .map_err(|_| DomainError::Invalid(format!("redirect URI `{uri}` is not an absolute URL")))?;
     if parsed.fragment().is_some() {

@@ -47,12 +47,18 @@ pub async fn login(
     let LoginAttempt { app_id, username, password, address } = attempt;
     let user_subject = format!("user:{app_id}:{}", username.to_lowercase());
     let address_subject = address.map(|a| format!("addr:{a}"));
-    let mut retry_after = 0;
-    retry_after = retry_after.max(wait(store, &user_subject, web.login_backoff_after, web, now).await?);
-    if let Some(subject) = &address_subject {
-        retry_after =
-            retry_after.max(wait(store, subject, web.login_backoff_after_per_address, web, now).await?);
-    }
+    let mut subjects = vec![user_subject.as_str()];
+    subjects.extend(address_subject.as_deref());
+    let max = web.login_backoff_max_seconds;
+    // The attempt is counted before the password is checked, atomically with the
+    // backoff check, so parallel guesses cannot all pass the check first.
+    let retry_after = store
+        .claim_login_attempt(&subjects, now, |failures, last, index| {
+            let after =
+                if index == 0 { web.login_backoff_after } else { web.login_backoff_after_per_address };
+            backoff(failures, last, after, max, now)
+        })
+        .await?;
     if retry_after > 0 {
         return Ok(LoginOutcome::Throttled { retry_after });
     }
@@ -67,35 +73,20 @@ pub async fn login(
         .await
         .map_err(|e| DomainError::PasswordHash(e.to_string()))?;
     match user {
-        Some(user) if matches => {
+        // A disabled user is refused like a wrong password: nothing tells them apart.
+        Some(user) if matches && user.enabled => {
             store.clear_login_failures(&user_subject).await?;
+            if let Some(subject) = &address_subject {
+                store.forgive_login_attempt(subject).await?;
+            }
             Ok(LoginOutcome::Success(user))
         }
-        _ => {
-            store.record_login_failure(&user_subject, now).await?;
-            if let Some(subject) = &address_subject {
-                store.record_login_failure(subject, now).await?;
-            }
-            Ok(LoginOutcome::WrongCredentials)
-        }
+        _ => Ok(LoginOutcome::WrongCredentials),
     }
 }
 
-/// Seconds `subject` must still wait: 2^(failures - after) after its last failure,
+/// Seconds a subject must still wait: 2^(failures - after) after its last failure,
 /// capped, once it has more than `after` recent failures.
-async fn wait(
-    store: &Store,
-    subject: &str,
-    after: u32,
-    web: &WebConfig,
-    now: i64,
-) -> Result<i64, DomainError> {
-    let Some((failures, last)) = store.login_failures(subject).await? else {
-        return Ok(0);
-    };
-    Ok(backoff(failures, last, after, web.login_backoff_max_seconds, now))
-}
-
 fn backoff(failures: i64, last_failure_at: i64, after: u32, max: u64, now: i64) -> i64 {
     if now - last_failure_at > FORGET_AFTER || failures < i64::from(after) {
         return 0;
@@ -117,7 +108,8 @@ fn dummy_hash(security: &SecurityConfig) -> Result<String, DomainError> {
 
 /// What `user`'s type allows: the scopes the user's application defines for the
 /// type, else the configuration's for that name; the default type when the user
-/// has none. A type defined nowhere allows nothing.
+/// has none. A type defined nowhere allows nothing. A user with the admin flag is
+/// allowed `admin` besides.
 pub async fn user_type_bound(
     store: &Store,
     users: &UsersConfig,
@@ -129,11 +121,13 @@ pub async fn user_type_bound(
         Some(own) => Some(own.scope),
         None => users.user_types.get(name).cloned(),
     };
+    // The admin flag adds `admin` to whatever the type allows.
+    let admin = if user.is_admin { scopes.admin() } else { ScopeSet::EMPTY };
     match defined.map(|s| scopes.parse(&s)) {
-        Some(Ok(set)) => Ok(set),
+        Some(Ok(set)) => Ok(set.union(admin)),
         _ => {
             tracing::warn!(user_id = %user.id, user_type = name, "user type is not defined; it allows nothing");
-            Ok(ScopeSet::EMPTY)
+            Ok(admin)
         }
     }
 }

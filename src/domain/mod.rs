@@ -17,6 +17,10 @@ pub enum DomainError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// Well formed, but it names something that does not exist (a user type, a
+    /// department): 422 at the admin API.
+    #[error("{0}")]
+    Unprocessable(String),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     #[error("the system random generator failed")]
@@ -29,6 +33,19 @@ impl From<ring::error::Unspecified> for DomainError {
     fn from(_: ring::error::Unspecified) -> Self {
         DomainError::Random
     }
+}
+
+/// A name or label of `field`: trimmed, 1 to `max` characters, no control
+/// characters (a NUL cannot be stored by Postgres, and none belongs in a name).
+pub fn valid_text(field: &str, value: &str, max: usize) -> Result<String, DomainError> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > max {
+        return Err(DomainError::Invalid(format!("{field} must be 1 to {max} characters")));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(DomainError::Invalid(format!("{field} must not contain control characters")));
+    }
+    Ok(value.to_owned())
 }
 
 /// The server's clock, in unix seconds. Request handling reads time only from here,

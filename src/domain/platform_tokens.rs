@@ -128,21 +128,34 @@ pub async fn ensure_master_tokens(store: &Store, now: i64) -> Result<Vec<String>
 }
 
 /// Gives `app_id` a new master token; the old one stops working at once.
-pub async fn rotate_master(store: &Store, app_id: &str, now: i64) -> Result<Secret, DomainError> {
+/// `presented` is the master token the caller authenticated with, if it did: the
+/// rotation replaces that value only, so of concurrent rotations one wins and the
+/// others are a conflict, never a token that silently does not work.
+pub async fn rotate_master(
+    store: &Store,
+    app_id: &str,
+    presented: Option<&[u8]>,
+    now: i64,
+) -> Result<Secret, DomainError> {
+    let expected = match presented {
+        Some(hash) => hash.to_vec(),
+        None => store
+            .master_token_hash(app_id)
+            .await?
+            .ok_or_else(|| DomainError::NotFound(format!("a master token of application `{app_id}`")))?,
+    };
     let token = secret::generate(&SystemRandom::new(), TokenKind::Master.prefix())?;
-    if !store.rotate_master_token(app_id, &secret::hash(token.expose().as_bytes()), now).await? {
-        return Err(DomainError::NotFound(format!("a master token of application `{app_id}`")));
+    if !store.rotate_master_token(app_id, &expected, &secret::hash(token.expose().as_bytes()), now).await? {
+        return Err(DomainError::Conflict(
+            "the master token was rotated meanwhile by another request; use the newest one".into(),
+        ));
     }
     Ok(token)
 }
 
 /// A token name: 1 to 200 characters, trimmed.
 pub fn valid_name(name: &str) -> Result<String, DomainError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(DomainError::Invalid("name must be 1 to 200 characters".into()));
-    }
-    Ok(name.to_owned())
+    super::valid_text("name", name, 200)
 }
 
 /// When platform tokens were last used, gathered in memory and written in batches

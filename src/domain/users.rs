@@ -10,9 +10,13 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use ring::rand::SystemRandom;
 
 use super::{apps, DomainError};
-use crate::config::SecurityConfig;
-use crate::store::Store;
+use crate::config::{Config, SecurityConfig, UsersConfig};
+use crate::store::{Store, UserUpdate};
 use crate::tokens::secret::{self, Secret};
+
+/// Password length bounds, in characters (the admin API's schema states them).
+pub const MIN_PASSWORD: usize = 8;
+pub const MAX_PASSWORD: usize = 1024;
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct User {
@@ -24,6 +28,8 @@ pub struct User {
     pub department: Option<String>,
     pub user_type: Option<String>,
     pub is_admin: bool,
+    /// A disabled user cannot log in or refresh, and their logins were ended.
+    pub enabled: bool,
     pub created_at: i64,
 }
 
@@ -36,6 +42,7 @@ impl fmt::Debug for User {
             .field("department", &self.department)
             .field("user_type", &self.user_type)
             .field("is_admin", &self.is_admin)
+            .field("enabled", &self.enabled)
             .finish_non_exhaustive()
     }
 }
@@ -51,37 +58,37 @@ pub struct NewUser {
     pub is_admin: bool,
 }
 
-pub async fn create(
-    store: &Store,
-    security: &SecurityConfig,
-    new: NewUser,
-    now: i64,
-) -> Result<User, DomainError> {
+pub async fn create(store: &Store, config: &Config, new: NewUser, now: i64) -> Result<User, DomainError> {
     apps::require(store, &new.app_id).await?;
-    let username = new.username.trim();
-    if username.is_empty() || username.len() > 200 || username.chars().any(char::is_whitespace) {
+    let username = super::valid_text("the username", &new.username, 200)?;
+    if username.chars().any(char::is_whitespace) {
         return Err(DomainError::Invalid("the username must be 1 to 200 characters without spaces".into()));
     }
     if let Some(email) = &new.email {
         valid_email(email)?;
     }
     valid_password(&new.password)?;
-    let password_hash = hash_password(security, new.password.expose())?;
+    let department = new.department.filter(|d| !d.is_empty());
+    let user_type = new.user_type.filter(|t| !t.is_empty());
+    if let Some(d) = &department {
+        require_department(store, &new.app_id, d).await?;
+    }
+    if let Some(t) = &user_type {
+        require_user_type(store, &config.users, &new.app_id, t).await?;
+    }
+    let password_hash = hash_off_worker(&config.security, new.password).await?;
     let user = User {
         id: secret::generate_id(&SystemRandom::new())?,
         app_id: new.app_id,
-        username: username.to_owned(),
+        username,
         email: new.email,
         password_hash,
-        department: new.department.filter(|d| !d.is_empty()),
-        user_type: new.user_type.filter(|t| !t.is_empty()),
+        department,
+        user_type,
         is_admin: new.is_admin,
+        enabled: true,
         created_at: now,
     };
-    if let Some(department) = &user.department {
-        // Naming a department makes it one of the application's.
-        store.insert_department(&user.app_id, department, now).await?;
-    }
     store.insert_user(&user).await?;
     Ok(user)
 }
@@ -94,59 +101,108 @@ pub struct UserChanges {
     pub department: Option<Option<String>>,
     pub user_type: Option<Option<String>>,
     pub is_admin: Option<bool>,
+    pub enabled: Option<bool>,
 }
 
-/// Applies `changes` to the user `id` of `app_id`.
+/// Applies `changes` to the user `id` of `app_id`, column by column (a concurrent
+/// change of another field is kept). A new password, another user type, or
+/// disabling ends the user's logins.
 pub async fn update(
     store: &Store,
-    security: &SecurityConfig,
+    config: &Config,
     app_id: &str,
     id: &str,
     changes: UserChanges,
     now: i64,
 ) -> Result<User, DomainError> {
-    let mut user = store
-        .get_user(id)
-        .await?
-        .filter(|u| u.app_id == app_id)
-        .ok_or_else(|| DomainError::NotFound(format!("user `{id}`")))?;
-    if let Some(email) = changes.email {
-        if let Some(e) = &email {
-            valid_email(e)?;
+    let not_found = || DomainError::NotFound(format!("user `{id}`"));
+    if store.get_user(app_id, id).await?.is_none() {
+        return Err(not_found());
+    }
+    if let Some(Some(e)) = &changes.email {
+        valid_email(e)?;
+    }
+    let department = changes.department.map(|d| d.filter(|d| !d.is_empty()));
+    if let Some(Some(d)) = &department {
+        require_department(store, app_id, d).await?;
+    }
+    let user_type = changes.user_type.map(|t| t.filter(|t| !t.is_empty()));
+    if let Some(Some(t)) = &user_type {
+        require_user_type(store, &config.users, app_id, t).await?;
+    }
+    let password_hash = match changes.password {
+        Some(password) => {
+            valid_password(&password)?;
+            Some(hash_off_worker(&config.security, password).await?)
         }
-        user.email = email;
+        None => None,
+    };
+    let update = UserUpdate {
+        email: changes.email.as_ref().map(|e| e.as_deref()),
+        password_hash: password_hash.as_deref(),
+        department: department.as_ref().map(|d| d.as_deref()),
+        user_type: user_type.as_ref().map(|t| t.as_deref()),
+        is_admin: changes.is_admin,
+        enabled: changes.enabled,
+    };
+    store.update_user(app_id, id, &update, now).await?.ok_or_else(not_found)
+}
+
+/// The department must be one of the application's: a misspelt name is an error,
+/// never a new department.
+async fn require_department(store: &Store, app_id: &str, name: &str) -> Result<(), DomainError> {
+    if !store.department_exists(app_id, name).await? {
+        return Err(DomainError::Unprocessable(format!(
+            "department `{}` does not exist in this application; create it first",
+            name.escape_default()
+        )));
     }
-    if let Some(password) = changes.password {
-        valid_password(&password)?;
-        user.password_hash = hash_password(security, password.expose())?;
+    Ok(())
+}
+
+/// The user type must be defined, by the application or by the configuration.
+pub async fn require_user_type(
+    store: &Store,
+    users: &UsersConfig,
+    app_id: &str,
+    name: &str,
+) -> Result<(), DomainError> {
+    if users.user_types.contains_key(name) || store.get_user_type(app_id, name).await?.is_some() {
+        return Ok(());
     }
-    if let Some(department) = changes.department {
-        let department = department.filter(|d| !d.is_empty());
-        if let Some(d) = &department {
-            store.insert_department(app_id, d, now).await?;
-        }
-        user.department = department;
-    }
-    if let Some(user_type) = changes.user_type {
-        user.user_type = user_type.filter(|t| !t.is_empty());
-    }
-    if let Some(is_admin) = changes.is_admin {
-        user.is_admin = is_admin;
-    }
-    store.update_user(&user).await?;
-    Ok(user)
+    let mut known: Vec<String> = users.user_types.keys().cloned().collect();
+    known.extend(store.list_user_types(app_id).await?.into_iter().map(|t| t.name));
+    known.sort();
+    known.dedup();
+    Err(DomainError::Unprocessable(format!(
+        "user type `{}` is not defined; known types: {}",
+        name.escape_default(),
+        known.join(", ")
+    )))
+}
+
+/// argon2 is deliberately slow: it runs on the blocking pool, never on a worker.
+async fn hash_off_worker(security: &SecurityConfig, password: Secret) -> Result<String, DomainError> {
+    let security = security.clone();
+    tokio::task::spawn_blocking(move || hash_password(&security, password.expose()))
+        .await
+        .map_err(|e| DomainError::PasswordHash(e.to_string()))?
 }
 
 fn valid_email(email: &str) -> Result<(), DomainError> {
-    if !email.contains('@') || email.chars().any(char::is_whitespace) {
+    if !email.contains('@') || email.len() > 320 || email.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
         return Err(DomainError::Invalid(format!("`{email}` is not an email address")));
     }
     Ok(())
 }
 
 fn valid_password(password: &Secret) -> Result<(), DomainError> {
-    if password.expose().chars().count() < 8 {
-        return Err(DomainError::Invalid("the password must have at least 8 characters".into()));
+    let length = password.expose().chars().count();
+    if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&length) || password.expose().contains('\0') {
+        return Err(DomainError::Invalid(format!(
+            "the password must have at least {MIN_PASSWORD} and at most {MAX_PASSWORD} characters, and no NUL"
+        )));
     }
     Ok(())
 }

@@ -93,10 +93,10 @@ async fn handle(
     let mut user = match loaded.as_ref().and_then(|s| s.record.user_id.clone()) {
         Some(id) => state
             .store
-            .get_user(&id)
+            .get_user(&client.client.app_id, &id)
             .await
             .map_err(|e| e.to_string())?
-            .filter(|u| u.app_id == client.client.app_id),
+            .filter(|u| u.enabled),
         None => None,
     };
     let mut session = loaded;

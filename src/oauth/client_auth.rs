@@ -119,6 +119,9 @@ fn parse_basic(value: &[u8]) -> Result<(String, Secret), OAuthError> {
     if id.is_empty() {
         return Err(malformed());
     }
+    if id.chars().any(char::is_control) || secret.contains('\0') {
+        return Err(malformed());
+    }
     Ok((id, Secret::new(secret)))
 }
 

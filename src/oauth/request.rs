@@ -57,6 +57,16 @@ impl FormRequest {
             if params.iter().any(|(n, _)| *n == name) {
                 return Err(OAuthError::invalid_request(format!("parameter `{name}` is repeated")));
             }
+            // A password may hold any printable text, but no NUL; every other
+            // parameter is an identifier, a URI or a scope: no control characters.
+            let bad_value =
+                if name == "password" { value.contains('\0') } else { value.chars().any(char::is_control) };
+            if name.chars().any(char::is_control) || bad_value {
+                return Err(OAuthError::invalid_request(format!(
+                    "parameter `{}` contains a control character",
+                    name.escape_default()
+                )));
+            }
             params.push((name.into_owned(), value.into_owned()));
         }
         Ok(FormRequest { params })
@@ -90,6 +100,15 @@ mod tests {
         assert_eq!(form.get("grant_type"), Some("client_credentials"));
         assert_eq!(form.get("scope"), None);
         assert!(form.require("scope").is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused_outside_passwords() {
+        let err = FormRequest::parse(b"client_id=a%00b").unwrap_err();
+        assert_eq!(err.code(), "invalid_request");
+        assert!(FormRequest::parse(b"scope=a%0Ab").is_err());
+        assert!(FormRequest::parse(b"password=a%00b").is_err());
+        assert!(FormRequest::parse(b"password=tab%09ok").is_ok());
     }
 
     #[test]

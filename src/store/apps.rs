@@ -1,6 +1,6 @@
 //! Applications.
 
-use super::{on_pool, Store, StoreError};
+use super::{on_pool, BeginWrite, Store, StoreError};
 use crate::domain::apps::Application;
 
 #[derive(sqlx::FromRow)]
@@ -37,7 +37,7 @@ impl Store {
         master_hash: &[u8],
     ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("INSERT INTO applications (id, name, created_at) VALUES ($1, $2, $3)")
                 .bind(&app.id)
                 .bind(&app.name)

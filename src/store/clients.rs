@@ -2,7 +2,7 @@
 //! transaction, so caches elsewhere notice it.
 
 use super::changes::{bump_name, ChangeCounter, BUMP};
-use super::{corrupt, on_pool, Store, StoreError};
+use super::{corrupt, on_pool, BeginWrite, Store, StoreError};
 use crate::domain::clients::{Client, ClientType, GrantType};
 
 #[derive(sqlx::FromRow)]
@@ -57,7 +57,7 @@ impl Store {
         let redirect_uris =
             serde_json::to_string(&client.redirect_uris).map_err(|e| StoreError::Database(e.to_string()))?;
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(&format!("INSERT INTO clients ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
                 .bind(&client.id)
                 .bind(&client.app_id)
@@ -77,7 +77,21 @@ impl Store {
         Ok(())
     }
 
-    pub async fn get_client(&self, id: &str) -> Result<Option<Client>, StoreError> {
+    /// The client `id` of application `app_id`; another application's answers `None`.
+    pub async fn get_app_client(&self, app_id: &str, id: &str) -> Result<Option<Client>, StoreError> {
+        let row = on_pool!(self, pool => {
+            sqlx::query_as::<_, ClientRow>(&format!("SELECT {COLUMNS} FROM clients WHERE app_id = $1 AND id = $2"))
+                .bind(app_id)
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(Client::try_from).transpose()
+    }
+
+    /// The client a protocol request names by its public `client_id`, in whatever
+    /// application: the OAuth endpoints learn the application from the client.
+    pub async fn find_client(&self, id: &str) -> Result<Option<Client>, StoreError> {
         let row = on_pool!(self, pool => {
             sqlx::query_as::<_, ClientRow>(&format!("SELECT {COLUMNS} FROM clients WHERE id = $1"))
                 .bind(id)
@@ -124,29 +138,38 @@ impl Store {
         Ok((rows.into_iter().map(Client::try_from).collect::<Result<_, _>>()?, total))
     }
 
-    /// Deletes a client with its codes, consents and refresh families, and bumps
-    /// the change counter so that every instance drops it from its cache.
+    /// Deletes a client of `app_id` with its codes, consents and refresh families,
+    /// and bumps the change counter so that every instance drops it from its cache.
+    /// Every statement names the application: a client id of another application
+    /// matches nothing, and the transaction is rolled back untouched.
     pub async fn delete_client(&self, app_id: &str, id: &str) -> Result<bool, StoreError> {
+        const OWNED: &str = "(SELECT c.id FROM clients c WHERE c.app_id = $1 AND c.id = $2)";
         let deleted = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            for statement in [
-                "DELETE FROM refresh_tokens WHERE family_id IN (SELECT id FROM refresh_families WHERE client_id = $1)",
-                "DELETE FROM refresh_families WHERE client_id = $1",
-                "DELETE FROM authorization_codes WHERE client_id = $1",
-                "DELETE FROM consents WHERE client_id = $1",
-            ] {
-                sqlx::query(statement).bind(id).execute(&mut *tx).await?;
-            }
-            let deleted = sqlx::query("DELETE FROM clients WHERE app_id = $1 AND id = $2")
+            let mut tx = pool.begin_write().await?;
+            let owned = sqlx::query_scalar::<_, String>("SELECT id FROM clients WHERE app_id = $1 AND id = $2")
                 .bind(app_id)
                 .bind(id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            sqlx::query(BUMP).bind(bump_name(ChangeCounter::Clients)).execute(&mut *tx).await?;
-            tx.commit().await?;
-            deleted
+                .fetch_optional(&mut *tx)
+                .await?;
+            if owned.is_none() {
+                tx.rollback().await?;
+                false
+            } else {
+                for statement in [
+                    format!("DELETE FROM refresh_tokens WHERE family_id IN \
+                             (SELECT f.id FROM refresh_families f WHERE f.app_id = $1 AND f.client_id IN {OWNED})"),
+                    format!("DELETE FROM refresh_families WHERE app_id = $1 AND client_id IN {OWNED}"),
+                    format!("DELETE FROM authorization_codes WHERE client_id IN {OWNED}"),
+                    format!("DELETE FROM consents WHERE client_id IN {OWNED}"),
+                    "DELETE FROM clients WHERE app_id = $1 AND id = $2".to_owned(),
+                ] {
+                    sqlx::query(&statement).bind(app_id).bind(id).execute(&mut *tx).await?;
+                }
+                sqlx::query(BUMP).bind(bump_name(ChangeCounter::Clients)).execute(&mut *tx).await?;
+                tx.commit().await?;
+                true
+            }
         });
-        Ok(deleted == 1)
+        Ok(deleted)
     }
 }

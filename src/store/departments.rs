@@ -1,6 +1,6 @@
 //! Departments of an application.
 
-use super::{on_pool, Store, StoreError};
+use super::{on_pool, BeginWrite, Store, StoreError};
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct DepartmentRecord {
@@ -28,6 +28,17 @@ impl Store {
         Ok(added == 1)
     }
 
+    pub async fn department_exists(&self, app_id: &str, name: &str) -> Result<bool, StoreError> {
+        let found = on_pool!(self, pool => {
+            sqlx::query_scalar::<_, String>("SELECT name FROM departments WHERE app_id = $1 AND name = $2")
+                .bind(app_id)
+                .bind(name)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(found.is_some())
+    }
+
     pub async fn list_departments(&self, app_id: &str) -> Result<Vec<DepartmentRecord>, StoreError> {
         let rows = on_pool!(self, pool => {
             sqlx::query_as::<_, DepartmentRecord>(
@@ -45,7 +56,7 @@ impl Store {
     /// Removes an empty department; `Err(Conflict)` while users belong to it.
     pub async fn delete_department(&self, app_id: &str, name: &str) -> Result<bool, StoreError> {
         let outcome = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let members = sqlx::query_scalar::<_, i64>(
                 "SELECT COUNT(*) FROM users WHERE app_id = $1 AND department = $2",
             )

@@ -32,6 +32,7 @@ pub use platform_tokens::PlatformTokenRecord;
 pub use refresh::{FamilyRecord, RefreshRecord, Rotation};
 pub use sessions::SessionRecord;
 pub use user_types::UserTypeRecord;
+pub use users::UserUpdate;
 
 use crate::config::{redact_url_password, DatabaseConfig};
 
@@ -82,6 +83,29 @@ macro_rules! on_pool {
     };
 }
 pub(crate) use on_pool;
+
+/// Opens a write transaction. On SQLite it is `BEGIN IMMEDIATE`: a deferred
+/// transaction that reads first and writes later cannot take the write lock when
+/// another writer came in between, and fails with "database is locked" instead of
+/// waiting for the busy timeout. Postgres serialises writers with row locks.
+pub(crate) trait BeginWrite {
+    type Db: sqlx::Database;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = sqlx::Sqlite;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = sqlx::Postgres;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.begin().await
+    }
+}
 
 impl Store {
     /// Opens the database named by `config.url`: `sqlite://path` (file and parent

@@ -1,6 +1,6 @@
 //! Opaque platform tokens (master, mobile, ...), found by SHA-256.
 
-use super::{on_pool, Store, StoreError};
+use super::{on_pool, BeginWrite, Store, StoreError};
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct PlatformTokenRecord {
@@ -57,19 +57,36 @@ impl Store {
         Ok(row)
     }
 
-    /// Gives the application's master token a new value; the old one stops at once.
+    /// The SHA-256 the application's master token has now.
+    pub async fn master_token_hash(&self, app_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let hash = on_pool!(self, pool => {
+            sqlx::query_scalar::<_, Vec<u8>>(
+                "SELECT token_hash FROM platform_tokens WHERE app_id = $1 AND kind = 'master'",
+            )
+            .bind(app_id)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(hash)
+    }
+
+    /// Gives the application's master token a new value if it still hashes to
+    /// `expected` (compare and swap); the old one stops at once. Of concurrent
+    /// rotations from the same token, exactly one succeeds.
     pub async fn rotate_master_token(
         &self,
         app_id: &str,
+        expected: &[u8],
         token_hash: &[u8],
         now: i64,
     ) -> Result<bool, StoreError> {
         let changed = on_pool!(self, pool => {
             sqlx::query(
-                "UPDATE platform_tokens SET token_hash = $2, created_at = $3, last_used_at = NULL \
-                 WHERE app_id = $1 AND kind = 'master'",
+                "UPDATE platform_tokens SET token_hash = $3, created_at = $4, last_used_at = NULL \
+                 WHERE app_id = $1 AND kind = 'master' AND token_hash = $2",
             )
             .bind(app_id)
+            .bind(expected)
             .bind(token_hash)
             .bind(now)
             .execute(pool)
@@ -176,7 +193,7 @@ impl Store {
     /// Moves `last_used_at` forward (never back) for each (id, time).
     pub async fn record_token_use(&self, uses: &[(String, i64)]) -> Result<(), StoreError> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for (id, at) in uses {
                 sqlx::query(
                     "UPDATE platform_tokens SET last_used_at = $2 \

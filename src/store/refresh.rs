@@ -1,7 +1,7 @@
 //! Refresh token families and their tokens. Rotation spends the presented token
 //! atomically; a token found already spent is reuse, which revokes its family.
 
-use super::{on_pool, Store, StoreError};
+use super::{on_pool, BeginWrite, Store, StoreError};
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct FamilyRecord {
@@ -58,7 +58,7 @@ impl Store {
         token_expires_at: i64,
     ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO refresh_families (id, app_id, client_id, user_id, scope, created_at, last_used_at, \
                  expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)",
@@ -126,7 +126,7 @@ impl Store {
         now: i64,
     ) -> Result<Rotation, StoreError> {
         let outcome = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let spent = sqlx::query(
                 "UPDATE refresh_tokens SET rotated_at = $2 WHERE token_hash = $1 AND rotated_at IS NULL",
             )

@@ -1,6 +1,6 @@
 //! Browser sessions and remembered consent.
 
-use super::{on_pool, Store, StoreError};
+use super::{on_pool, BeginWrite, Store, StoreError};
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct SessionRecord {
@@ -62,7 +62,7 @@ impl Store {
         expires_at: i64,
     ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             if let Some(old) = old_hash {
                 sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(old).execute(&mut *tx).await?;
             }
@@ -116,27 +116,73 @@ impl Store {
         Ok(())
     }
 
-    /// Failed logins recorded for `subject` (a username or a client address).
-    pub async fn login_failures(&self, subject: &str) -> Result<Option<(i64, i64)>, StoreError> {
-        let row = on_pool!(self, pool => {
-            sqlx::query_as::<_, (i64, i64)>("SELECT failures, last_failure_at FROM login_failures WHERE subject = $1")
+    /// Claims one login attempt for every subject (a username, a client address)
+    /// at once: in one write transaction each subject's row is locked and read,
+    /// `wait(failures, last_failure_at, index)` says how long that subject must
+    /// still wait, and only when none must wait is the attempt counted (as a
+    /// failure, until `clear_login_failures` or `forgive_login_attempt` says it was
+    /// not) and allowed. Answers the longest wait, 0 when the attempt may go on, so
+    /// that parallel guesses cannot all pass the check before any is counted.
+    pub async fn claim_login_attempt(
+        &self,
+        subjects: &[&str],
+        now: i64,
+        wait: impl Fn(i64, i64, usize) -> i64,
+    ) -> Result<i64, StoreError> {
+        // SQLite's BEGIN IMMEDIATE already serialises writers; Postgres locks the rows.
+        let lock = match self {
+            Store::Sqlite(_) => "",
+            Store::Postgres(_) => " FOR UPDATE",
+        };
+        let retry_after = on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let mut retry_after = 0;
+            for (index, subject) in subjects.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO login_failures (subject, failures, last_failure_at) VALUES ($1, 0, $2) \
+                     ON CONFLICT (subject) DO NOTHING",
+                )
                 .bind(subject)
-                .fetch_optional(pool)
-                .await?
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                let (failures, last) = sqlx::query_as::<_, (i64, i64)>(&format!(
+                    "SELECT failures, last_failure_at FROM login_failures WHERE subject = $1{lock}"
+                ))
+                .bind(subject)
+                .fetch_one(&mut *tx)
+                .await?;
+                retry_after = retry_after.max(wait(failures, last, index));
+            }
+            if retry_after > 0 {
+                tx.rollback().await?;
+            } else {
+                for subject in subjects {
+                    sqlx::query(
+                        "UPDATE login_failures SET failures = CASE \
+                         WHEN last_failure_at < $2 - 3600 THEN 1 ELSE failures + 1 END, \
+                         last_failure_at = $2 WHERE subject = $1",
+                    )
+                    .bind(subject)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+            }
+            retry_after
         });
-        Ok(row)
+        Ok(retry_after)
     }
 
-    pub async fn record_login_failure(&self, subject: &str, now: i64) -> Result<(), StoreError> {
+    /// Takes back one claimed attempt of `subject` that turned out to succeed.
+    pub async fn forgive_login_attempt(&self, subject: &str) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             sqlx::query(
-                "INSERT INTO login_failures (subject, failures, last_failure_at) VALUES ($1, 1, $2) \
-                 ON CONFLICT (subject) DO UPDATE SET failures = CASE \
-                 WHEN login_failures.last_failure_at < $2 - 3600 THEN 1 ELSE login_failures.failures + 1 END, \
-                 last_failure_at = excluded.last_failure_at",
+                "UPDATE login_failures SET failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END \
+                 WHERE subject = $1",
             )
             .bind(subject)
-            .bind(now)
             .execute(pool)
             .await?;
         });

@@ -1,6 +1,6 @@
 //! User types an application defines: name to scope.
 
-use super::{on_pool, Store, StoreError};
+use super::{on_pool, BeginWrite, Store, StoreError};
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct UserTypeRecord {
@@ -61,15 +61,38 @@ impl Store {
         Ok(())
     }
 
-    pub async fn delete_user_type(&self, app_id: &str, name: &str) -> Result<bool, StoreError> {
-        let deleted = on_pool!(self, pool => {
-            sqlx::query("DELETE FROM user_types WHERE app_id = $1 AND name = $2")
-                .bind(app_id)
-                .bind(name)
-                .execute(pool)
-                .await?
-                .rows_affected()
+    /// Removes the application's own definition of `name`. While users of the
+    /// application have that type it is `Err(InUse)`, unless `fallback` says a
+    /// configured type of the same name would apply to them instead.
+    pub async fn delete_user_type(
+        &self,
+        app_id: &str,
+        name: &str,
+        fallback: bool,
+    ) -> Result<bool, StoreError> {
+        let outcome = on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let used = sqlx::query_scalar::<_, String>(
+                "SELECT id FROM users WHERE app_id = $1 AND user_type = $2 LIMIT 1",
+            )
+            .bind(app_id)
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if used.is_some() && !fallback {
+                tx.rollback().await?;
+                None
+            } else {
+                let deleted = sqlx::query("DELETE FROM user_types WHERE app_id = $1 AND name = $2")
+                    .bind(app_id)
+                    .bind(name)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                tx.commit().await?;
+                Some(deleted == 1)
+            }
         });
-        Ok(deleted == 1)
+        outcome.ok_or_else(|| StoreError::InUse(format!("user type `{name}` has users and is")))
     }
 }

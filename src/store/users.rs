@@ -1,8 +1,31 @@
 //! Users.
 
-use super::{on_pool, Store, StoreError};
+use super::{on_pool, BeginWrite, Store, StoreError};
 use crate::domain::users::User;
 
+/// Revokes the user's refresh families and deletes their browser sessions, inside
+/// the caller's transaction `$tx` (of either backend); both statements name the
+/// application.
+macro_rules! end_logins {
+    ($tx:expr, $app_id:expr, $user_id:expr, $now:expr) => {{
+        sqlx::query(
+            "UPDATE refresh_families SET revoked_at = $3 \
+             WHERE app_id = $1 AND user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind($app_id)
+        .bind($user_id)
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM sessions WHERE user_id IN (SELECT u.id FROM users u WHERE u.app_id = $1 AND u.id = $2)",
+        )
+        .bind($app_id)
+        .bind($user_id)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
 #[derive(sqlx::FromRow)]
 struct UserRow {
     id: String,
@@ -13,11 +36,12 @@ struct UserRow {
     department: Option<String>,
     user_type: Option<String>,
     is_admin: bool,
+    enabled: bool,
     created_at: i64,
 }
 
 const COLUMNS: &str =
-    "id, app_id, username, email, password_hash, department, user_type, is_admin, created_at";
+    "id, app_id, username, email, password_hash, department, user_type, is_admin, enabled, created_at";
 
 impl From<UserRow> for User {
     fn from(r: UserRow) -> Self {
@@ -30,6 +54,7 @@ impl From<UserRow> for User {
             department: r.department,
             user_type: r.user_type,
             is_admin: r.is_admin,
+            enabled: r.enabled,
             created_at: r.created_at,
         }
     }
@@ -38,7 +63,7 @@ impl From<UserRow> for User {
 impl Store {
     pub async fn insert_user(&self, user: &User) -> Result<(), StoreError> {
         let result = on_pool!(self, pool => {
-            sqlx::query(&format!("INSERT INTO users ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
+            sqlx::query(&format!("INSERT INTO users ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
                 .bind(&user.id)
                 .bind(&user.app_id)
                 .bind(&user.username)
@@ -47,6 +72,7 @@ impl Store {
                 .bind(user.department.as_deref())
                 .bind(user.user_type.as_deref())
                 .bind(user.is_admin)
+                .bind(user.enabled)
                 .bind(user.created_at)
                 .execute(pool)
                 .await
@@ -69,9 +95,11 @@ impl Store {
         Ok(row.map(User::from))
     }
 
-    pub async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError> {
+    /// The user `id` of application `app_id`; another application's answers `None`.
+    pub async fn get_user(&self, app_id: &str, id: &str) -> Result<Option<User>, StoreError> {
         let row = on_pool!(self, pool => {
-            sqlx::query_as::<_, UserRow>(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+            sqlx::query_as::<_, UserRow>(&format!("SELECT {COLUMNS} FROM users WHERE app_id = $1 AND id = $2"))
+                .bind(app_id)
                 .bind(id)
                 .fetch_optional(pool)
                 .await?
@@ -104,48 +132,113 @@ impl Store {
         Ok((rows.into_iter().map(User::from).collect(), total))
     }
 
-    /// Writes a user's changeable fields (not id, app, username, creation).
-    pub async fn update_user(&self, user: &User) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE users SET email = $2, password_hash = $3, department = $4, user_type = $5, is_admin = $6 \
-                 WHERE id = $1",
+    /// Changes the given columns of user `id` of `app_id`, and no others, so that
+    /// two concurrent changes of different fields both hold. A new password, a
+    /// different user type, or disabling ends every login of the user (refresh
+    /// families revoked, browser sessions deleted) in the same transaction.
+    /// `None` when the application has no such user.
+    pub async fn update_user(
+        &self,
+        app_id: &str,
+        id: &str,
+        change: &UserUpdate<'_>,
+        now: i64,
+    ) -> Result<Option<User>, StoreError> {
+        let updated = on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let before = sqlx::query_scalar::<_, Option<String>>(
+                "SELECT user_type FROM users WHERE app_id = $1 AND id = $2",
             )
-            .bind(&user.id)
-            .bind(user.email.as_deref())
-            .bind(&user.password_hash)
-            .bind(user.department.as_deref())
-            .bind(user.user_type.as_deref())
-            .bind(user.is_admin)
-            .execute(pool)
+            .bind(app_id)
+            .bind(id)
+            .fetch_optional(&mut *tx)
             .await?;
+            match before {
+                None => {
+                    tx.rollback().await?;
+                    None
+                }
+                Some(old_type) => {
+                    let row = sqlx::query_as::<_, UserRow>(&format!(
+                        "UPDATE users SET \
+                         email = CASE WHEN $3 THEN $4 ELSE email END, \
+                         password_hash = COALESCE($5, password_hash), \
+                         department = CASE WHEN $6 THEN $7 ELSE department END, \
+                         user_type = CASE WHEN $8 THEN $9 ELSE user_type END, \
+                         is_admin = COALESCE($10, is_admin), \
+                         enabled = COALESCE($11, enabled) \
+                         WHERE app_id = $1 AND id = $2 RETURNING {COLUMNS}"
+                    ))
+                    .bind(app_id)
+                    .bind(id)
+                    .bind(change.email.is_some())
+                    .bind(change.email.flatten())
+                    .bind(change.password_hash)
+                    .bind(change.department.is_some())
+                    .bind(change.department.flatten())
+                    .bind(change.user_type.is_some())
+                    .bind(change.user_type.flatten())
+                    .bind(change.is_admin)
+                    .bind(change.enabled)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let ends_logins = change.password_hash.is_some()
+                        || change.enabled == Some(false)
+                        || change.user_type.is_some_and(|t| t != old_type.as_deref());
+                    if ends_logins {
+                        end_logins!(tx, app_id, id, now);
+                    }
+                    tx.commit().await?;
+                    Some(row)
+                }
+            }
         });
-        Ok(())
+        Ok(updated.map(User::from))
     }
 
-    /// Deletes a user with everything that is theirs: sessions, consents, codes,
-    /// refresh token families (so every login of theirs ends).
+    /// Deletes a user of `app_id` with everything that is theirs: sessions,
+    /// consents, codes, refresh token families (so every login of theirs ends).
+    /// A user id of another application matches nothing and changes nothing.
     pub async fn delete_user(&self, app_id: &str, id: &str) -> Result<bool, StoreError> {
+        const OWNED: &str = "(SELECT u.id FROM users u WHERE u.app_id = $1 AND u.id = $2)";
         let deleted = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            for statement in [
-                "DELETE FROM refresh_tokens WHERE family_id IN (SELECT id FROM refresh_families WHERE user_id = $1)",
-                "DELETE FROM refresh_families WHERE user_id = $1",
-                "DELETE FROM authorization_codes WHERE user_id = $1",
-                "DELETE FROM consents WHERE user_id = $1",
-                "DELETE FROM sessions WHERE user_id = $1",
-            ] {
-                sqlx::query(statement).bind(id).execute(&mut *tx).await?;
-            }
-            let deleted = sqlx::query("DELETE FROM users WHERE app_id = $1 AND id = $2")
+            let mut tx = pool.begin_write().await?;
+            let owned = sqlx::query_scalar::<_, String>("SELECT id FROM users WHERE app_id = $1 AND id = $2")
                 .bind(app_id)
                 .bind(id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            tx.commit().await?;
-            deleted
+                .fetch_optional(&mut *tx)
+                .await?;
+            if owned.is_none() {
+                tx.rollback().await?;
+                false
+            } else {
+                for statement in [
+                    format!("DELETE FROM refresh_tokens WHERE family_id IN \
+                             (SELECT f.id FROM refresh_families f WHERE f.app_id = $1 AND f.user_id IN {OWNED})"),
+                    format!("DELETE FROM refresh_families WHERE app_id = $1 AND user_id IN {OWNED}"),
+                    format!("DELETE FROM authorization_codes WHERE user_id IN {OWNED}"),
+                    format!("DELETE FROM consents WHERE user_id IN {OWNED}"),
+                    format!("DELETE FROM sessions WHERE user_id IN {OWNED}"),
+                    "DELETE FROM users WHERE app_id = $1 AND id = $2".to_owned(),
+                ] {
+                    sqlx::query(&statement).bind(app_id).bind(id).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                true
+            }
         });
-        Ok(deleted == 1)
+        Ok(deleted)
     }
+}
+
+/// The columns a change sets; `None` leaves a column as it is, `Some(None)`
+/// clears a nullable one.
+#[derive(Debug, Default)]
+pub struct UserUpdate<'a> {
+    pub email: Option<Option<&'a str>>,
+    pub password_hash: Option<&'a str>,
+    pub department: Option<Option<&'a str>>,
+    pub user_type: Option<Option<&'a str>>,
+    pub is_admin: Option<bool>,
+    pub enabled: Option<bool>,
 }

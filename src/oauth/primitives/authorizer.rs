@@ -36,8 +36,16 @@ impl CodeAuthorizer {
 impl oxide_auth_async::primitives::Authorizer for CodeAuthorizer {
     async fn authorize(&mut self, grant: Grant) -> Result<String, ()> {
         let state = &self.state;
-        let user = match state.store.get_user(&grant.owner_id).await {
-            Ok(Some(user)) => user,
+        let Some(app_id) = self.memo.client().map(|c| c.client.app_id.clone()) else {
+            self.fail(OAuthError::Server("no client for the approved grant".into()));
+            return Err(());
+        };
+        let user = match state.store.get_user(&app_id, &grant.owner_id).await {
+            Ok(Some(user)) if user.enabled => user,
+            Ok(Some(_)) => {
+                self.fail(OAuthError::InvalidGrant("the user is disabled".into()));
+                return Err(());
+            }
             Ok(None) => {
                 self.fail(OAuthError::Server(format!("approved owner {} does not exist", grant.owner_id)));
                 return Err(());

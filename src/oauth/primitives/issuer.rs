@@ -13,6 +13,7 @@ use ring::rand::SystemRandom;
 
 use super::FlowMemo;
 use crate::domain::clients::GrantType;
+use crate::domain::login::user_type_bound;
 use crate::domain::users::User;
 use crate::oauth::error::OAuthError;
 use crate::oauth::scope::ScopeSet;
@@ -103,9 +104,14 @@ impl JwtIssuer {
             .map_err(|e| self.fail(OAuthError::Server(format!("signing failed: {e}"))))
     }
 
-    async fn user(&self, id: &str) -> Result<User, ()> {
-        match self.state.store.get_user(id).await {
-            Ok(Some(user)) => Ok(user),
+    /// The grant's user, of application `app`, if it still exists and is enabled.
+    async fn user(&self, app: &str, id: &str) -> Result<User, ()> {
+        match self.state.store.get_user(app, id).await {
+            Ok(Some(user)) if user.enabled => Ok(user),
+            Ok(Some(_)) => {
+                self.fail(OAuthError::InvalidGrant("the user of this grant is disabled".into()));
+                Err(())
+            }
             Ok(None) => {
                 self.fail(OAuthError::InvalidGrant("the user of this grant no longer exists".into()));
                 Err(())
@@ -163,7 +169,7 @@ impl JwtIssuer {
         let cached = self.memo.client().cloned().ok_or_else(|| {
             self.fail(OAuthError::Server("no authenticated client for the code".into()));
         })?;
-        let user = self.user(&grant.owner_id).await?;
+        let user = self.user(&cached.client.app_id, &grant.owner_id).await?;
         let granted = state.scopes.parse(&grant.scope.to_string()).map_err(|e| {
             self.fail(OAuthError::Server(format!("code scope does not parse: {e}")));
         })?;
@@ -240,6 +246,25 @@ impl oxide_auth_async::primitives::Issuer for JwtIssuer {
         debug_assert_eq!(secret::hash(refresh.as_bytes()).to_vec(), hash);
         let now = state.clock.now();
         let family = &record.family;
+        // The person's tokens never exceed what their user type allows now: a
+        // demoted user, or a user type narrowed since the login, gets less.
+        let user = self.user(&family.app_id, &family.user_id).await?;
+        let bound =
+            user_type_bound(&state.store, &state.config.users, &state.scopes, &user).await.map_err(|e| {
+                self.fail(OAuthError::Server(format!("user type lookup failed: {e}")));
+            })?;
+        // The access token may carry a narrower scope than the family (RFC 6749 §6);
+        // the rotated refresh token keeps the family's.
+        let requested = state.scopes.parse(&grant.scope.to_string()).map_err(|e| {
+            self.fail(OAuthError::Server(format!("refreshed scope does not parse: {e}")));
+        })?;
+        let granted = requested.intersection(bound);
+        if granted.is_empty() {
+            self.fail(OAuthError::InvalidGrant(
+                "the user's type no longer allows any scope of this login".into(),
+            ));
+            return Err(());
+        }
         let token = self.new_refresh_token()?;
         let expires_at = (now + state.config.tokens.refresh_token_ttl as i64).min(family.expires_at);
         let new_hash = secret::hash(token.expose().as_bytes());
@@ -262,12 +287,6 @@ impl oxide_auth_async::primitives::Issuer for JwtIssuer {
                 return Err(());
             }
         }
-        let user = self.user(&family.user_id).await?;
-        // The access token may carry a narrower scope than the family (RFC 6749 §6);
-        // the rotated refresh token keeps the family's.
-        let granted = state.scopes.parse(&grant.scope.to_string()).map_err(|e| {
-            self.fail(OAuthError::Server(format!("refreshed scope does not parse: {e}")));
-        })?;
         let minted = self.mint(&user.id, &family.client_id, &family.app_id, granted, Some(&user))?;
         let ttl = state.config.tokens.access_token_ttl;
         self.issued = Some(Issued {

@@ -68,11 +68,20 @@ pub async fn grant(
 
     state.token_use.record(&token_id, state.clock.now());
 
-    // Negotiate: the subject's scopes, or fewer when the client asks for fewer.
-    let granted = state
-        .scopes
-        .grant(form.get("scope"), subject.scope)
-        .map_err(|e| OAuthError::InvalidScope(format!("{e} (the subject token does not allow it)")))?;
+    // Negotiate: the subject's scopes within the exchanging client's registration,
+    // or fewer when the client asks for fewer. A client never leaves with more than
+    // it was registered for, whatever the subject token allows.
+    let allowed = subject.scope.intersection(cached.allowed);
+    if allowed.is_empty() {
+        return Err(OAuthError::InvalidScope(
+            "the client's registration allows none of the subject token's scopes".into(),
+        ));
+    }
+    let granted = state.scopes.grant(form.get("scope"), allowed).map_err(|e| {
+        OAuthError::InvalidScope(format!(
+            "{e} (the subject token and the client registration do not allow it)"
+        ))
+    })?;
     let minted = mint_access_token(&state, &token_id, &cached.client.id, &subject.app, granted, None)
         .map_err(|e| OAuthError::Server(format!("signing failed: {e}")))?;
     Ok(TokenResponse {

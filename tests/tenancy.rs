@@ -1,0 +1,149 @@
+//! Tenant isolation, proven on every admin route: the test walks `api::ROUTES`,
+//! so a route added later is covered without editing it. Application A's master
+//! token calls each route with B's application id, and with A's own id and B's
+//! resource ids; every answer is 403 or 404, and B is unchanged afterwards, in its
+//! rows and in behaviour (its refresh token still refreshes, its mobile token is
+//! still active). SQLite and Postgres.
+
+mod common;
+
+use common::flow::{authorize_query, browser, param, VERIFIER};
+use common::{Backend, TestServer};
+use reqwest::Method;
+use serde_json::{json, Value};
+use tessera::domain::platform_tokens;
+use tessera::store::Store;
+
+const PASSWORD: &str = "correct horse battery";
+
+on_both_backends!(no_admin_route_lets_one_application_touch_another);
+
+/// Everything of application `app` that an attack could change, as text.
+async fn snapshot(store: &Store, app: &str) -> String {
+    let users = store.list_users(app, 200, 0).await.unwrap();
+    let passwords: Vec<_> = users.0.iter().map(|u| u.password_hash.clone()).collect();
+    format!(
+        "{users:?}\n{passwords:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+        store.list_clients_page(app, 200, 0).await.unwrap(),
+        store.list_platform_tokens(app, "mobile", 200, 0).await.unwrap(),
+        store.list_departments(app).await.unwrap(),
+        store.list_user_types(app).await.unwrap(),
+        store.master_token_hash(app).await.unwrap(),
+    )
+}
+
+/// A body that the route would accept, so that a call that got past the tenancy
+/// check would really change something.
+fn body_for(method: &str, rel: &str) -> Option<Value> {
+    let body = match (method, rel) {
+        ("post", "/apps") => json!({ "name": "evil" }),
+        ("post", r) if r.ends_with("/mobile-tokens") => json!({ "name": "evil" }),
+        ("patch", r) if r.contains("/mobile-tokens/") => json!({ "enabled": false, "name": "evil" }),
+        ("put", r) if r.contains("/user-types/") => json!({ "scope": "master admin" }),
+        ("post", r) if r.ends_with("/departments") => json!({ "name": "evil" }),
+        ("post", r) if r.ends_with("/users") => json!({ "username": "evil", "password": "password123" }),
+        ("patch", r) if r.contains("/users/") => {
+            json!({ "enabled": false, "password": "password123", "user_type": "administrator" })
+        }
+        ("post", r) if r.ends_with("/clients") => {
+            json!({ "name": "evil", "type": "confidential", "scopes": ["master"] })
+        }
+        _ => return None,
+    };
+    Some(body)
+}
+
+async fn no_admin_route_lets_one_application_touch_another(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let store = server.state.store.clone();
+
+    // B (the default application): a mobile client with a signed-in person holding
+    // a refresh token, a mobile token, a department and a user type of its own.
+    let b_client = server.public_client("mobile", &["mobile"]);
+    let b_user = server.user("ada", PASSWORD, &["--department", "b-dept", "--user-type", "operator"]);
+    let params =
+        server.approve(&browser(), &authorize_query(&b_client, "mobile", "s"), "ada", PASSWORD).await;
+    let code = param(&params, "code").unwrap().to_owned();
+    let tokens: Value = server.redeem(&b_client, &code, VERIFIER).await.json().await.unwrap();
+    let b_refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    store.put_user_type("default", "b-type", "mobile", 1).await.unwrap();
+    let b_mobile = platform_tokens::create_mobile(&store, "default", "b phone", None, 1).await.unwrap();
+    let b_rs = server.confidential_client(&["mobile"]);
+    let before = snapshot(&store, "default").await;
+
+    // A: another application and its master token.
+    let a = server.env.cli_json(&["app", "create", "--name", "attacker", "--json"]);
+    let a_id = a["id"].as_str().unwrap().to_owned();
+    let a_auth = format!("Token {}", a["master_token"].as_str().unwrap());
+
+    let id_for = |rel: &str| -> String {
+        if rel.contains("/users/") {
+            b_user.clone()
+        } else if rel.contains("/clients/") {
+            b_client.clone()
+        } else if rel.contains("/mobile-tokens/") {
+            b_mobile.record.id.clone()
+        } else {
+            "none".to_owned()
+        }
+    };
+    let name_for = |rel: &str| if rel.contains("/departments/") { "b-dept" } else { "b-type" };
+    let mut walked = 0;
+    for &(method, path) in tessera::api::ROUTES {
+        let rel = path.strip_prefix("/admin/v1").unwrap();
+        if rel == "/openapi.json" {
+            continue;
+        }
+        let call = |app: &str| {
+            let url =
+                path.replace("{app}", app).replace("{id}", &id_for(rel)).replace("{name}", name_for(rel));
+            let mut req = server
+                .http
+                .request(Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(), server.url(&url))
+                .header("authorization", &a_auth);
+            if let Some(body) = body_for(method, rel) {
+                req = req.json(&body);
+            }
+            async move { (url.clone(), req.send().await.unwrap()) }
+        };
+        if !rel.contains("{app}") {
+            // Calls about every application: A's master token is no platform administrator.
+            let (url, res) = call("").await;
+            assert_eq!(res.status(), 403, "{method} {url}");
+            walked += 1;
+            continue;
+        }
+        let (url, res) = call("default").await;
+        assert!(matches!(res.status().as_u16(), 403 | 404), "{method} {url} answered {}", res.status());
+        walked += 1;
+        // A's own application with B's ids. (A defining a user type of the same
+        // name is A's own business: names are per application.)
+        if (rel.contains("{id}") || rel.contains("{name}"))
+            && !(method == "put" && rel.contains("/user-types/"))
+        {
+            let (url, res) = call(&a_id).await;
+            assert_eq!(res.status(), 404, "{method} {url}");
+            walked += 1;
+        }
+    }
+    assert!(walked >= tessera::api::ROUTES.len(), "walked {walked} calls");
+
+    // B is unchanged in its rows...
+    assert_eq!(snapshot(&store, "default").await, before);
+    // ...and in behaviour: its refresh token refreshes, its mobile token is active.
+    let res = server.refresh(&b_client, &b_refresh, None).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let info: Value = server
+        .http
+        .post(server.url("/introspect"))
+        .basic_auth(&b_rs.id, Some(&b_rs.secret))
+        .form(&[("token", b_mobile.token.expose())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["active"], true, "{info}");
+    server.stop().await;
+}
