@@ -4,8 +4,9 @@
 mod common;
 
 use common::flow::{authorize_query, browser, param, VERIFIER};
-use common::{Backend, TestServer};
+use common::{Backend, TestEnv, TestServer};
 use serde_json::{json, Value};
+use tessera::config::Environment;
 use tessera::domain::platform_tokens;
 
 const PASSWORD: &str = "correct horse battery";
@@ -17,6 +18,9 @@ on_both_backends!(
     token_exchange_is_bounded_by_the_exchanging_clients_registration,
     unknown_user_types_are_422_and_the_cli_refuses_them,
     parallel_login_guesses_do_not_pass_the_backoff,
+    a_body_that_never_arrives_is_refused_within_the_deadline,
+    concurrent_patches_of_one_user_keep_both_changes,
+    departments_deleted_under_concurrent_writes_never_answer_500,
 );
 
 /// The default application's master token, made anew (its first one is shown to nobody).
@@ -207,5 +211,70 @@ async fn parallel_login_guesses_do_not_pass_the_backoff(backend: Backend) {
         server.state.store.claim_login_attempt(&["user:default:ada"], 0, |f, _, _| f).await.unwrap();
     assert!(failures <= 3, "{failures} password checks ran where the backoff allows 3");
     assert!(pages.iter().any(|p| p.to_lowercase().contains("try again")), "some guesses were told to wait");
+    server.stop().await;
+}
+
+async fn a_body_that_never_arrives_is_refused_within_the_deadline(backend: Backend) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let extra = [("TESSERA__SERVER__BODY_TIMEOUT_MS", "300")];
+    let Some(env) = TestEnv::with(backend, Environment::Development, &extra).await else { return };
+    let server = env.start().await;
+    let auth = default_master(&server).await;
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /admin/v1/apps/default/mobile-tokens HTTP/1.1\r\nHost: {addr}\r\nAuthorization: {auth}\r\n\
+         Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"name\": \""
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 4096];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(20), stream.read(&mut answer))
+        .await
+        .expect("an answer well before the connection would idle out")
+        .unwrap();
+    let text = String::from_utf8_lossy(&answer[..read]);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    server.stop().await;
+}
+
+async fn concurrent_patches_of_one_user_keep_both_changes(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let auth = default_master(&server).await;
+    for trial in 0..5 {
+        let username = format!("u{trial}");
+        let id = server.user(&username, PASSWORD, &[]);
+        let url = server.url(&format!("/admin/v1/apps/default/users/{id}"));
+        let new_password = format!("brand new password {trial}");
+        let password =
+            server.http.patch(&url).header("authorization", &auth).json(&json!({ "password": new_password }));
+        let email =
+            server.http.patch(&url).header("authorization", &auth).json(&json!({ "email": "u@example.com" }));
+        let (a, b) = tokio::join!(password.send(), email.send());
+        assert_eq!(a.unwrap().status(), 200);
+        assert_eq!(b.unwrap().status(), 200);
+        let user = server.state.store.find_user("default", &username).await.unwrap().unwrap();
+        assert!(tessera::domain::users::verify_password(&user.password_hash, &new_password), "trial {trial}");
+        assert_eq!(user.email.as_deref(), Some("u@example.com"));
+    }
+    server.stop().await;
+}
+
+async fn departments_deleted_under_concurrent_writes_never_answer_500(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let auth = default_master(&server).await;
+    let base = server.url("/admin/v1/apps/default/departments");
+    let calls = (0..24).map(|i| {
+        let name = format!("d{}", i / 2);
+        let req = if i % 2 == 0 {
+            server.http.post(&base).json(&json!({ "name": name }))
+        } else {
+            server.http.delete(format!("{base}/{name}"))
+        };
+        req.header("authorization", &auth).send()
+    });
+    for res in futures_util::future::join_all(calls).await {
+        let status = res.unwrap().status().as_u16();
+        assert!(matches!(status, 201 | 204 | 404 | 409), "answered {status}");
+    }
     server.stop().await;
 }
