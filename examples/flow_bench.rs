@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use tessera::config::{Config, Environment};
 use tessera::domain::clients::{self, ClientType, GrantType, NewClient};
+use tessera::domain::scope::ScopeModel;
 use tessera::domain::users::{self, NewUser};
-use tessera::oauth::scope::ScopeModel;
 use tessera::store::Store;
 use tessera::tokens::secret::Secret;
 

@@ -277,7 +277,7 @@ impl Config {
         if self.database.url.is_empty() {
             return Err(ConfigError::Invalid("database.url is empty; set TESSERA__DATABASE__URL".into()));
         }
-        let scopes = crate::oauth::scope::ScopeModel::new(&self.scopes)
+        let scopes = crate::domain::scope::ScopeModel::new(&self.scopes)
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         for (name, scope) in &self.users.user_types {
             scopes.parse(scope).map_err(|e| ConfigError::Invalid(format!("users.user_types.{name}: {e}")))?;

@@ -24,7 +24,7 @@ use ring::rand::SystemRandom;
 
 use crate::config::{Config, Environment};
 use crate::domain::client_cache::ClientCache;
-use crate::oauth::scope::ScopeModel;
+use crate::domain::scope::ScopeModel;
 use crate::store::{KeyRecord, Store, StoreError};
 use crate::tokens::jwt::JwtSigner;
 use crate::tokens::keys::{self, KeyError, KeyOrigin, KeySet};

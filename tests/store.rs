@@ -6,9 +6,9 @@ mod common;
 use common::{Backend, TestEnv};
 use tessera::domain::client_cache::ClientCache;
 use tessera::domain::clients::{self, ClientType, GrantType, NewClient};
+use tessera::domain::scope::ScopeModel;
 use tessera::domain::users::{self, NewUser};
 use tessera::domain::{apps, DomainError};
-use tessera::oauth::scope::ScopeModel;
 use tessera::store::{ChangeCounter, KeyRecord, Store, StoreError};
 use tessera::tokens::secret::{self, Secret};
 

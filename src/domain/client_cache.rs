@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use super::clients::Client;
-use crate::oauth::scope::{ScopeModel, ScopeSet};
+use crate::domain::scope::{ScopeModel, ScopeSet};
 use crate::store::{ChangeCounter, Store, StoreError};
 
 /// A client with its registered scope already parsed.

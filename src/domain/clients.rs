@@ -11,7 +11,7 @@ use std::str::FromStr;
 use ring::rand::SystemRandom;
 
 use super::{apps, DomainError};
-use crate::oauth::scope::ScopeModel;
+use crate::domain::scope::ScopeModel;
 use crate::store::Store;
 use crate::tokens::secret::{self, Secret};
 

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use super::users::{self, User};
 use super::DomainError;
 use crate::config::{SecurityConfig, UsersConfig, WebConfig};
-use crate::oauth::scope::{ScopeModel, ScopeSet};
+use crate::domain::scope::{ScopeModel, ScopeSet};
 use crate::store::Store;
 use crate::tokens::secret::Secret;
 

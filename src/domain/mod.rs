@@ -1,11 +1,12 @@
 //! The platform's entities and the rules that decide about them: applications,
-//! clients, users. No HTTP and no SQL here; callers pass the clock (`now`, unix seconds).
+//! clients, users, the scope algebra. No HTTP and no SQL here; callers pass the clock (`now`, unix seconds).
 
 pub mod apps;
 pub mod client_cache;
 pub mod clients;
 pub mod login;
 pub mod platform_tokens;
+pub mod scope;
 pub mod users;
 
 /// Errors of domain rules, phrased for the person who gave the input.

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::domain::platform_tokens::TokenKind;
-use crate::oauth::scope::{Profile, ScopeSet};
+use crate::domain::scope::{Profile, ScopeSet};
 use crate::store::{PlatformTokenRecord, RefreshRecord, StoreError};
 use crate::tokens::jwt::AccessClaims;
 use crate::tokens::secret;

@@ -6,7 +6,7 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 use crate::config::Config;
-use crate::oauth::scope::ScopeModel;
+use crate::domain::scope::ScopeModel;
 use crate::AppState;
 
 /// The metadata document for what this server offers.

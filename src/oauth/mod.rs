@@ -11,7 +11,6 @@ pub mod metadata;
 pub mod primitives;
 pub mod request;
 pub mod revoke;
-pub mod scope;
 pub mod token;
 
 use actix_web::web;

@@ -12,7 +12,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse, HttpResponseBuilder};
 use askama::Template;
 
-use crate::oauth::scope::{ScopeModel, ScopeSet, ACTIONS};
+use crate::domain::scope::{ScopeModel, ScopeSet, ACTIONS};
 
 const STYLESHEET: &str = include_str!("../../static/tessera.css");
 

@@ -21,7 +21,7 @@ pub use registrar::Registrar;
 
 use super::error::OAuthError;
 use crate::domain::client_cache::CachedClient;
-use crate::oauth::scope::ScopeSet;
+use crate::domain::scope::ScopeSet;
 use crate::store::{CodeRecord, RefreshRecord};
 
 /// What one request's primitives learnt, shared so that each is worked out once
