@@ -144,32 +144,23 @@ impl Store {
     /// matches nothing, and the transaction is rolled back untouched.
     pub async fn delete_client(&self, app_id: &str, id: &str) -> Result<bool, StoreError> {
         const OWNED: &str = "(SELECT c.id FROM clients c WHERE c.app_id = $1 AND c.id = $2)";
-        let deleted = on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let owned = sqlx::query_scalar::<_, String>("SELECT id FROM clients WHERE app_id = $1 AND id = $2")
-                .bind(app_id)
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if owned.is_none() {
-                tx.rollback().await?;
-                false
-            } else {
-                for statement in [
-                    format!("DELETE FROM refresh_tokens WHERE family_id IN \
-                             (SELECT f.id FROM refresh_families f WHERE f.app_id = $1 AND f.client_id IN {OWNED})"),
-                    format!("DELETE FROM refresh_families WHERE app_id = $1 AND client_id IN {OWNED}"),
-                    format!("DELETE FROM authorization_codes WHERE client_id IN {OWNED}"),
-                    format!("DELETE FROM consents WHERE client_id IN {OWNED}"),
-                    "DELETE FROM clients WHERE app_id = $1 AND id = $2".to_owned(),
-                ] {
-                    sqlx::query(&statement).bind(app_id).bind(id).execute(&mut *tx).await?;
-                }
-                sqlx::query(BUMP).bind(bump_name(ChangeCounter::Clients)).execute(&mut *tx).await?;
-                tx.commit().await?;
-                true
-            }
-        });
-        Ok(deleted)
+        let statements = [
+            format!(
+                "DELETE FROM refresh_tokens WHERE family_id IN \
+                     (SELECT f.id FROM refresh_families f WHERE f.app_id = $1 AND f.client_id IN {OWNED})"
+            ),
+            format!("DELETE FROM refresh_families WHERE app_id = $1 AND client_id IN {OWNED}"),
+            format!("DELETE FROM authorization_codes WHERE client_id IN {OWNED}"),
+            format!("DELETE FROM consents WHERE client_id IN {OWNED}"),
+            "DELETE FROM clients WHERE app_id = $1 AND id = $2".to_owned(),
+        ];
+        self.delete_owned(
+            app_id,
+            id,
+            "SELECT id FROM clients WHERE app_id = $1 AND id = $2",
+            &statements,
+            Some(ChangeCounter::Clients),
+        )
+        .await
     }
 }

@@ -108,6 +108,42 @@ impl BeginWrite for PgPool {
 }
 
 impl Store {
+    /// In one write transaction: when `owner` (a query binding `$1` = `app_id`,
+    /// `$2` = `id`) finds the row, runs each of `statements` with the same two
+    /// binds, bumps `bump` if given, and commits; otherwise rolls back untouched.
+    /// The shape of every tenant-scoped delete of a row with children.
+    async fn delete_owned(
+        &self,
+        app_id: &str,
+        id: &str,
+        owner: &str,
+        statements: &[String],
+        bump: Option<ChangeCounter>,
+    ) -> Result<bool, StoreError> {
+        let deleted = on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let owned = sqlx::query_scalar::<_, String>(owner)
+                .bind(app_id)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if owned.is_none() {
+                tx.rollback().await?;
+                false
+            } else {
+                for statement in statements {
+                    sqlx::query(statement).bind(app_id).bind(id).execute(&mut *tx).await?;
+                }
+                if let Some(counter) = bump {
+                    sqlx::query(changes::BUMP).bind(changes::bump_name(counter)).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                true
+            }
+        });
+        Ok(deleted)
+    }
+
     /// Opens the database named by `config.url`: `sqlite://path` (file and parent
     /// directory created, WAL mode, busy timeout) or `postgres://...`.
     pub async fn connect(config: &DatabaseConfig) -> Result<Store, StoreError> {

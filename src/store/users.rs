@@ -201,33 +201,19 @@ impl Store {
     /// A user id of another application matches nothing and changes nothing.
     pub async fn delete_user(&self, app_id: &str, id: &str) -> Result<bool, StoreError> {
         const OWNED: &str = "(SELECT u.id FROM users u WHERE u.app_id = $1 AND u.id = $2)";
-        let deleted = on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let owned = sqlx::query_scalar::<_, String>("SELECT id FROM users WHERE app_id = $1 AND id = $2")
-                .bind(app_id)
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if owned.is_none() {
-                tx.rollback().await?;
-                false
-            } else {
-                for statement in [
-                    format!("DELETE FROM refresh_tokens WHERE family_id IN \
-                             (SELECT f.id FROM refresh_families f WHERE f.app_id = $1 AND f.user_id IN {OWNED})"),
-                    format!("DELETE FROM refresh_families WHERE app_id = $1 AND user_id IN {OWNED}"),
-                    format!("DELETE FROM authorization_codes WHERE user_id IN {OWNED}"),
-                    format!("DELETE FROM consents WHERE user_id IN {OWNED}"),
-                    format!("DELETE FROM sessions WHERE user_id IN {OWNED}"),
-                    "DELETE FROM users WHERE app_id = $1 AND id = $2".to_owned(),
-                ] {
-                    sqlx::query(&statement).bind(app_id).bind(id).execute(&mut *tx).await?;
-                }
-                tx.commit().await?;
-                true
-            }
-        });
-        Ok(deleted)
+        let statements = [
+            format!(
+                "DELETE FROM refresh_tokens WHERE family_id IN \
+                     (SELECT f.id FROM refresh_families f WHERE f.app_id = $1 AND f.user_id IN {OWNED})"
+            ),
+            format!("DELETE FROM refresh_families WHERE app_id = $1 AND user_id IN {OWNED}"),
+            format!("DELETE FROM authorization_codes WHERE user_id IN {OWNED}"),
+            format!("DELETE FROM consents WHERE user_id IN {OWNED}"),
+            format!("DELETE FROM sessions WHERE user_id IN {OWNED}"),
+            "DELETE FROM users WHERE app_id = $1 AND id = $2".to_owned(),
+        ];
+        self.delete_owned(app_id, id, "SELECT id FROM users WHERE app_id = $1 AND id = $2", &statements, None)
+            .await
     }
 }
 
