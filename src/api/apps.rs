@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
-use super::mobile_tokens::PageQuery;
+use super::page::{Page, PageQuery};
 use super::ApiJson;
 use super::{rfc3339, AppAdmin, PlatformAdmin};
 use crate::domain::{apps, platform_tokens};
@@ -13,21 +13,16 @@ use crate::domain::{apps, platform_tokens};
 #[derive(Serialize, ToSchema)]
 pub struct AppResponse {
     pub id: String,
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1f\x7f-\x9f]+$")]
     pub name: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct AppListResponse {
-    pub items: Vec<AppResponse>,
-    pub total: i64,
-    pub limit: i64,
-    pub offset: i64,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAppRequest {
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1f\x7f-\x9f]+$")]
     pub name: String,
 }
 
@@ -47,10 +42,7 @@ pub struct MasterTokenResponse {
 /// `GET /admin/v1/apps?limit=&offset=`: every application (platform administrators).
 #[utoipa::path(get, operation_id = "list_apps", summary = "List every application (platform administrators)", path = "/admin/v1/apps", tag = "applications",
     params(PageQuery),
-    responses((status = 200, description = "one page of applications, oldest first", body = AppListResponse),
-        (status = 400, description = "bad paging", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not a platform administrator", body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "one page of applications, oldest first", body = Page<AppResponse>)),
     security(("bearer" = [])))]
 pub async fn list_apps(admin: PlatformAdmin, page: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
     let (limit, offset) = page.bounds()?;
@@ -62,19 +54,13 @@ pub async fn list_apps(admin: PlatformAdmin, page: web::Query<PageQuery>) -> Res
         .take(limit as usize)
         .map(|a| AppResponse { id: a.id, name: a.name, created_at: rfc3339(a.created_at) })
         .collect();
-    Ok(HttpResponse::Ok().json(AppListResponse { items, total, limit, offset }))
+    Ok(HttpResponse::Ok().json(Page { items, total, limit, offset }))
 }
 
 /// `POST /admin/v1/apps`: a new application and, once, its master token.
 #[utoipa::path(post, operation_id = "create_app", summary = "Create an application with its master token", path = "/admin/v1/apps", tag = "applications",
     request_body = CreateAppRequest,
-    responses((status = 201, description = "created; `master_token` is shown only here", body = CreatedAppResponse),
-        (status = 400, description = "bad name", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not a platform administrator", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "the body is larger than 16 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "the body is not application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 408, description = "the body did not arrive in time", body = Problem, content_type = "application/problem+json")),
+    responses((status = 201, description = "created; `master_token` is shown only here", body = CreatedAppResponse)),
     security(("bearer" = [])))]
 pub async fn create_app(
     admin: PlatformAdmin,
@@ -94,10 +80,7 @@ pub async fn create_app(
 /// `GET /admin/v1/apps/{app}`.
 #[utoipa::path(get, operation_id = "get_app", summary = "Read an application", path = "/admin/v1/apps/{app}", tag = "applications",
     params(("app" = String, Path, description = "application id")),
-    responses((status = 200, description = "the application", body = AppResponse),
-        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not allowed (mobile tokens, other applications)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "no such application", body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "the application", body = AppResponse)),
     security(("bearer" = []), ("token" = [])))]
 pub async fn get_app(admin: AppAdmin) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app: app_id, .. } = admin;
@@ -118,9 +101,6 @@ pub async fn get_app(admin: AppAdmin) -> Result<HttpResponse, ApiError> {
 #[utoipa::path(post, operation_id = "rotate_master_token", summary = "Rotate the application's master token", path = "/admin/v1/apps/{app}/master-token/rotate", tag = "applications",
     params(("app" = String, Path, description = "application id")),
     responses((status = 200, description = "the new master token, shown only here", body = MasterTokenResponse),
-        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not allowed (mobile tokens, other applications)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "no such application", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "rotated meanwhile by another request", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
 pub async fn rotate_master_token(admin: AppAdmin) -> Result<HttpResponse, ApiError> {

@@ -6,8 +6,8 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::error::{ApiError, Problem};
-use super::mobile_tokens::PageQuery;
+use super::error::ApiError;
+use super::page::{Page, PageQuery};
 use super::ApiJson;
 use super::{rfc3339, AppAdmin};
 use crate::domain::clients::{self, Client, GrantType, NewClient};
@@ -15,9 +15,11 @@ use crate::domain::clients::{self, Client, GrantType, NewClient};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateClientRequest {
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1f\x7f-\x9f]+$")]
     pub name: String,
     /// `public`, `confidential` or `mobile`.
     #[serde(rename = "type")]
+    #[schema(pattern = "^(public|confidential|mobile)$")]
     pub client_type: String,
     #[serde(default)]
     pub redirect_uris: Vec<String>,
@@ -25,18 +27,21 @@ pub struct CreateClientRequest {
     #[serde(default)]
     pub grants: Vec<String>,
     /// Profiles, `admin` and `object:action` scopes the client may ask for.
+    #[schema(min_items = 1)]
     pub scopes: Vec<String>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct ClientResponse {
     pub client_id: String,
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1f\x7f-\x9f]+$")]
     pub name: String,
     #[serde(rename = "type")]
     pub client_type: &'static str,
     pub redirect_uris: Vec<String>,
     pub grants: Vec<&'static str>,
     pub scope: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -47,14 +52,6 @@ pub struct CreatedClientResponse {
     /// Confidential clients only, in this answer only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ClientListResponse {
-    pub items: Vec<ClientResponse>,
-    pub total: i64,
-    pub limit: i64,
-    pub offset: i64,
 }
 
 impl From<Client> for ClientResponse {
@@ -78,34 +75,20 @@ fn not_found(id: &str) -> ApiError {
 /// `GET /admin/v1/apps/{app}/clients?limit=&offset=`.
 #[utoipa::path(get, operation_id = "list_clients", summary = "List the application's clients", path = "/admin/v1/apps/{app}/clients", tag = "clients",
     params(("app" = String, Path, description = "application id"), PageQuery),
-    responses((status = 200, description = "one page of clients, oldest first", body = ClientListResponse),
-        (status = 400, description = "bad paging", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "one page of clients, oldest first", body = Page<ClientResponse>)),
     security(("bearer" = []), ("token" = [])))]
 pub async fn list(admin: AppAdmin, page: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;
     let (limit, offset) = page.bounds()?;
     let (rows, total) = state.store.list_clients_page(&app, limit, offset).await?;
-    Ok(HttpResponse::Ok().json(ClientListResponse {
-        items: rows.into_iter().map(Into::into).collect(),
-        total,
-        limit,
-        offset,
-    }))
+    Ok(HttpResponse::Ok().json(Page::<ClientResponse>::of(rows, total, (limit, offset))))
 }
 
 /// `POST /admin/v1/apps/{app}/clients`.
 #[utoipa::path(post, operation_id = "create_client", summary = "Create a client", path = "/admin/v1/apps/{app}/clients", tag = "clients",
     params(("app" = String, Path, description = "application id")),
     request_body = CreateClientRequest,
-    responses((status = 201, description = "registered; `client_secret` is shown only here", body = CreatedClientResponse),
-        (status = 400, description = "bad input", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "the body is larger than 16 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "the body is not application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 408, description = "the body did not arrive in time", body = Problem, content_type = "application/problem+json")),
+    responses((status = 201, description = "registered; `client_secret` is shown only here", body = CreatedClientResponse)),
     security(("bearer" = []), ("token" = [])))]
 pub async fn create(admin: AppAdmin, body: ApiJson<CreateClientRequest>) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;
@@ -131,11 +114,7 @@ pub async fn create(admin: AppAdmin, body: ApiJson<CreateClientRequest>) -> Resu
 /// `GET /admin/v1/apps/{app}/clients/{id}`.
 #[utoipa::path(get, operation_id = "get_client", summary = "Read a client", path = "/admin/v1/apps/{app}/clients/{id}", tag = "clients",
     params(("app" = String, Path, description = "application id"), ("id" = String, Path, description = "client id")),
-    responses((status = 200, description = "the client, without its secret", body = ClientResponse),
-        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "no such client", body = Problem, content_type = "application/problem+json"),
-        (status = 400, description = "a control character in the path", body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "the client, without its secret", body = ClientResponse)),
     security(("bearer" = []), ("token" = [])))]
 pub async fn get(admin: AppAdmin, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;
@@ -148,11 +127,7 @@ pub async fn get(admin: AppAdmin, path: web::Path<(String, String)>) -> Result<H
 /// refresh tokens; every instance forgets it within one cache poll.
 #[utoipa::path(delete, operation_id = "delete_client", summary = "Delete a client", path = "/admin/v1/apps/{app}/clients/{id}", tag = "clients",
     params(("app" = String, Path, description = "application id"), ("id" = String, Path, description = "client id")),
-    responses((status = 204, description = "deleted"),
-        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "no such client", body = Problem, content_type = "application/problem+json"),
-        (status = 400, description = "a control character in the path", body = Problem, content_type = "application/problem+json")),
+    responses((status = 204, description = "deleted")),
     security(("bearer" = []), ("token" = [])))]
 pub async fn delete(admin: AppAdmin, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;

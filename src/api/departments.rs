@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
+use super::page::Items;
 use super::ApiJson;
 use super::{rfc3339, AppAdmin};
 use crate::domain::platform_tokens::valid_name;
@@ -13,27 +14,23 @@ use crate::domain::platform_tokens::valid_name;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DepartmentRequest {
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1f\x7f-\x9f]+$")]
     pub name: String,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct DepartmentResponse {
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1f\x7f-\x9f]+$")]
     pub name: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
     pub users: i64,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct DepartmentListResponse {
-    pub items: Vec<DepartmentResponse>,
 }
 
 /// `GET /admin/v1/apps/{app}/departments`.
 #[utoipa::path(get, operation_id = "list_departments", summary = "List the application's departments", path = "/admin/v1/apps/{app}/departments", tag = "departments",
     params(("app" = String, Path, description = "application id")),
-    responses((status = 200, description = "the departments, by name", body = DepartmentListResponse),
-        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "the departments, by name", body = Items<DepartmentResponse>)),
     security(("bearer" = []), ("token" = [])))]
 pub async fn list(admin: AppAdmin) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;
@@ -44,7 +41,7 @@ pub async fn list(admin: AppAdmin) -> Result<HttpResponse, ApiError> {
         .into_iter()
         .map(|d| DepartmentResponse { name: d.name, created_at: rfc3339(d.created_at), users: d.users })
         .collect();
-    Ok(HttpResponse::Ok().json(DepartmentListResponse { items }))
+    Ok(HttpResponse::Ok().json(Items { items }))
 }
 
 /// `POST /admin/v1/apps/{app}/departments`.
@@ -52,13 +49,7 @@ pub async fn list(admin: AppAdmin) -> Result<HttpResponse, ApiError> {
     params(("app" = String, Path, description = "application id")),
     request_body = DepartmentRequest,
     responses((status = 201, description = "added", body = DepartmentResponse),
-        (status = 400, description = "bad name", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "it exists", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "the body is larger than 16 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "the body is not application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 408, description = "the body did not arrive in time", body = Problem, content_type = "application/problem+json")),
+        (status = 409, description = "it exists", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
 pub async fn create(admin: AppAdmin, body: ApiJson<DepartmentRequest>) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;
@@ -74,11 +65,7 @@ pub async fn create(admin: AppAdmin, body: ApiJson<DepartmentRequest>) -> Result
 #[utoipa::path(delete, operation_id = "delete_department", summary = "Delete a department", path = "/admin/v1/apps/{app}/departments/{name}", tag = "departments",
     params(("app" = String, Path, description = "application id"), ("name" = String, Path, description = "department")),
     responses((status = 204, description = "removed"),
-        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "no such department", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "users still belong to it", body = Problem, content_type = "application/problem+json"),
-        (status = 400, description = "a control character in the path", body = Problem, content_type = "application/problem+json")),
+        (status = 409, description = "users still belong to it", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
 pub async fn delete(admin: AppAdmin, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;

@@ -12,6 +12,7 @@ pub mod error;
 mod json;
 mod mobile_tokens;
 mod openapi;
+mod page;
 mod user_types;
 mod users;
 

@@ -8,15 +8,16 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::apps::{AppListResponse, AppResponse, CreateAppRequest, CreatedAppResponse, MasterTokenResponse};
-use super::clients::{ClientListResponse, ClientResponse, CreateClientRequest, CreatedClientResponse};
-use super::departments::{DepartmentListResponse, DepartmentRequest, DepartmentResponse};
+use super::apps::{AppResponse, CreateAppRequest, CreatedAppResponse, MasterTokenResponse};
+use super::clients::{ClientResponse, CreateClientRequest, CreatedClientResponse};
+use super::departments::{DepartmentRequest, DepartmentResponse};
 use super::error::Problem;
 use super::mobile_tokens::{
-    CreateRequest, CreatedResponse, ListResponse, MobileTokenResponse, UpdateRequest,
+    CreateMobileTokenRequest, CreatedMobileTokenResponse, MobileTokenResponse, UpdateMobileTokenRequest,
 };
-use super::user_types::{UserTypeListResponse, UserTypeRequest, UserTypeResponse};
-use super::users::{CreateUserRequest, UpdateUserRequest, UserListResponse, UserResponse};
+use super::page::{Items, Page};
+use super::user_types::{UserTypeRequest, UserTypeResponse};
+use super::users::{CreateUserRequest, UpdateUserRequest, UserResponse};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -51,31 +52,31 @@ use super::users::{CreateUserRequest, UpdateUserRequest, UserListResponse, UserR
     components(schemas(
         Problem,
         AppResponse,
-        AppListResponse,
+        Page<AppResponse>,
         CreateAppRequest,
         CreatedAppResponse,
         MasterTokenResponse,
-        CreateRequest,
-        UpdateRequest,
+        CreateMobileTokenRequest,
+        UpdateMobileTokenRequest,
         MobileTokenResponse,
-        CreatedResponse,
-        ListResponse,
+        CreatedMobileTokenResponse,
+        Page<MobileTokenResponse>,
         UserTypeRequest,
         UserTypeResponse,
-        UserTypeListResponse,
+        Items<UserTypeResponse>,
         DepartmentRequest,
         DepartmentResponse,
-        DepartmentListResponse,
+        Items<DepartmentResponse>,
         CreateUserRequest,
         UpdateUserRequest,
         UserResponse,
-        UserListResponse,
+        Page<UserResponse>,
         CreateClientRequest,
         ClientResponse,
         CreatedClientResponse,
-        ClientListResponse
+        Page<ClientResponse>
     )),
-    modifiers(&Credentials)
+    modifiers(&Credentials, &ProblemAnswers)
 )]
 struct AdminApi;
 
@@ -97,6 +98,69 @@ impl Modify for Credentials {
                 "`Token <master token>`",
             ))),
         );
+    }
+}
+
+/// The problem answers every operation shares, declared once under
+/// `components.responses` and referenced by each operation that can give them:
+/// 401 and 403 wherever credentials are needed, 400 wherever a path id, a query
+/// or a body is read, 404 wherever the path names something, and 408, 413 and
+/// 415 wherever a JSON body is read. An operation's own answer for a status
+/// (a more precise 404, say) is kept.
+struct ProblemAnswers;
+
+/// (status, component name, description).
+const PROBLEMS: &[(&str, &str, &str)] = &[
+    ("400", "BadRequest", "bad input: a malformed path id, query or body, or a control character in it"),
+    ("401", "Unauthenticated", "no valid credentials; the answer carries `WWW-Authenticate`"),
+    (
+        "403",
+        "Forbidden",
+        "the credentials may not do this (another application's, or a token kind without admin rights)",
+    ),
+    ("404", "NotFound", "no such resource in this application"),
+    ("408", "RequestTimeout", "the body did not arrive within the server's body deadline"),
+    ("413", "PayloadTooLarge", "the body is larger than 16 KiB"),
+    ("415", "UnsupportedMediaType", "the body is not `application/json`"),
+];
+
+impl Modify for ProblemAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
+
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (_, name, description) in PROBLEMS {
+            let response = ResponseBuilder::new()
+                .description(*description)
+                .content("application/problem+json", Content::new(Some(Ref::from_schema_name("Problem"))))
+                .build();
+            components.responses.insert((*name).to_owned(), RefOr::T(response));
+        }
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let names_something = path.contains('{');
+            let operations =
+                [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for operation in operations.into_iter().flatten() {
+                let guarded = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+                let has_body = operation.request_body.is_some();
+                let has_query = operation.parameters.as_ref().is_some_and(|ps| {
+                    ps.iter().any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query))
+                });
+                let applies = |status: &str| match status {
+                    "400" => names_something || has_query || has_body,
+                    "401" | "403" => guarded,
+                    "404" => names_something,
+                    _ => has_body,
+                };
+                for (status, name, _) in PROBLEMS {
+                    if applies(status) {
+                        operation.responses.responses.entry((*status).to_owned()).or_insert_with(|| {
+                            RefOr::Ref(Ref::new(format!("#/components/responses/{name}")))
+                        });
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
+use super::page::Items;
 use super::ApiJson;
 use super::AppAdmin;
 
@@ -26,11 +27,6 @@ pub struct UserTypeResponse {
     pub source: &'static str,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct UserTypeListResponse {
-    pub items: Vec<UserTypeResponse>,
-}
-
 fn valid_name(name: &str) -> Result<(), ApiError> {
     let ok = (1..=64).contains(&name.len())
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
@@ -44,9 +40,7 @@ fn valid_name(name: &str) -> Result<(), ApiError> {
 /// `GET /admin/v1/apps/{app}/user-types`.
 #[utoipa::path(get, operation_id = "list_user_types", summary = "List the application's user types", path = "/admin/v1/apps/{app}/user-types", tag = "user types",
     params(("app" = String, Path, description = "application id")),
-    responses((status = 200, description = "the application's user types and the configured ones it does not override", body = UserTypeListResponse),
-        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "the application's user types and the configured ones it does not override", body = Items<UserTypeResponse>)),
     security(("bearer" = []), ("token" = [])))]
 pub async fn list(admin: AppAdmin) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;
@@ -67,20 +61,14 @@ pub async fn list(admin: AppAdmin) -> Result<HttpResponse, ApiError> {
         items.push(UserTypeResponse { name: t.name, scope: state.scopes.format(set), source: "application" });
     }
     items.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(HttpResponse::Ok().json(UserTypeListResponse { items }))
+    Ok(HttpResponse::Ok().json(Items { items }))
 }
 
 /// `PUT /admin/v1/apps/{app}/user-types/{name}`: defines or redefines a type.
 #[utoipa::path(put, operation_id = "put_user_type", summary = "Define or redefine a user type", path = "/admin/v1/apps/{app}/user-types/{name}", tag = "user types",
-    params(("app" = String, Path, description = "application id"), ("name" = String, Path, description = "user type name")),
+    params(("app" = String, Path, description = "application id"), ("name" = String, Path, description = "user type name", pattern = r"^[a-z0-9_-]{1,64}$")),
     request_body = UserTypeRequest,
-    responses((status = 200, description = "the type as now defined", body = UserTypeResponse),
-        (status = 400, description = "bad name or scope", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "the body is larger than 16 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "the body is not application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 408, description = "the body did not arrive in time", body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "the type as now defined", body = UserTypeResponse)),
     security(("bearer" = []), ("token" = [])))]
 pub async fn put(
     admin: AppAdmin,
@@ -102,12 +90,8 @@ pub async fn put(
 /// `DELETE /admin/v1/apps/{app}/user-types/{name}`: removes the application's own
 /// definition (a configured type of that name applies again).
 #[utoipa::path(delete, operation_id = "delete_user_type", summary = "Delete a user type", path = "/admin/v1/apps/{app}/user-types/{name}", tag = "user types",
-    params(("app" = String, Path, description = "application id"), ("name" = String, Path, description = "user type name")),
+    params(("app" = String, Path, description = "application id"), ("name" = String, Path, description = "user type name", pattern = r"^[a-z0-9_-]{1,64}$")),
     responses((status = 204, description = "removed"),
-        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "the application defines no such type", body = Problem, content_type = "application/problem+json"),
-        (status = 400, description = "a control character in the path", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "users have the type and no configured type of that name would apply", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
 pub async fn delete(admin: AppAdmin, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {

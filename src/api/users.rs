@@ -6,7 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
-use super::mobile_tokens::PageQuery;
+use super::page::{Page, PageQuery};
 use super::ApiJson;
 use super::{rfc3339, AppAdmin};
 use crate::domain::users::{self, NewUser, User, UserChanges};
@@ -15,9 +15,12 @@ use crate::tokens::secret::Secret;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1f\x7f-\x9f]+$")]
     pub username: String,
     /// At least 8 characters; stored only as an argon2id hash.
+    #[schema(min_length = 8, max_length = 1024, pattern = r"^[^\x00]+$")]
     pub password: String,
+    #[schema(max_length = 320, pattern = r"^[^\s\x00-\x1f\x7f-\x9f]*@[^\s\x00-\x1f\x7f-\x9f]*$")]
     pub email: Option<String>,
     pub department: Option<String>,
     pub user_type: Option<String>,
@@ -34,6 +37,7 @@ pub struct UpdateUserRequest {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub email: Option<Option<String>>,
+    #[schema(min_length = 8, max_length = 1024, pattern = r"^[^\x00]+$")]
     pub password: Option<String>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
@@ -54,21 +58,16 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D:
 #[derive(Serialize, ToSchema)]
 pub struct UserResponse {
     pub id: String,
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1f\x7f-\x9f]+$")]
     pub username: String,
+    #[schema(max_length = 320, pattern = r"^[^\s\x00-\x1f\x7f-\x9f]*@[^\s\x00-\x1f\x7f-\x9f]*$")]
     pub email: Option<String>,
     pub department: Option<String>,
     pub user_type: Option<String>,
     pub admin: bool,
     pub enabled: bool,
+    #[schema(format = DateTime)]
     pub created_at: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct UserListResponse {
-    pub items: Vec<UserResponse>,
-    pub total: i64,
-    pub limit: i64,
-    pub offset: i64,
 }
 
 impl From<User> for UserResponse {
@@ -89,21 +88,13 @@ impl From<User> for UserResponse {
 /// `GET /admin/v1/apps/{app}/users?limit=&offset=`.
 #[utoipa::path(get, operation_id = "list_users", summary = "List the application's users", path = "/admin/v1/apps/{app}/users", tag = "users",
     params(("app" = String, Path, description = "application id"), PageQuery),
-    responses((status = 200, description = "one page of users, by username", body = UserListResponse),
-        (status = 400, description = "bad paging", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "one page of users, by username", body = Page<UserResponse>)),
     security(("bearer" = []), ("token" = [])))]
 pub async fn list(admin: AppAdmin, page: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;
     let (limit, offset) = page.bounds()?;
     let (rows, total) = state.store.list_users(&app, limit, offset).await?;
-    Ok(HttpResponse::Ok().json(UserListResponse {
-        items: rows.into_iter().map(Into::into).collect(),
-        total,
-        limit,
-        offset,
-    }))
+    Ok(HttpResponse::Ok().json(Page::<UserResponse>::of(rows, total, (limit, offset))))
 }
 
 /// `POST /admin/v1/apps/{app}/users`.
@@ -111,13 +102,7 @@ pub async fn list(admin: AppAdmin, page: web::Query<PageQuery>) -> Result<HttpRe
     params(("app" = String, Path, description = "application id")),
     request_body = CreateUserRequest,
     responses((status = 201, description = "the user", body = UserResponse),
-        (status = 400, description = "bad input", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "the username is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "the body is larger than 16 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "the body is not application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 408, description = "the body did not arrive in time", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "an unknown user type or department", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
 pub async fn create(admin: AppAdmin, body: ApiJson<CreateUserRequest>) -> Result<HttpResponse, ApiError> {
@@ -139,11 +124,7 @@ pub async fn create(admin: AppAdmin, body: ApiJson<CreateUserRequest>) -> Result
 /// `GET /admin/v1/apps/{app}/users/{id}`.
 #[utoipa::path(get, operation_id = "get_user", summary = "Read a user", path = "/admin/v1/apps/{app}/users/{id}", tag = "users",
     params(("app" = String, Path, description = "application id"), ("id" = String, Path, description = "user id")),
-    responses((status = 200, description = "the user", body = UserResponse),
-        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "no such user", body = Problem, content_type = "application/problem+json"),
-        (status = 400, description = "a control character in the path", body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "the user", body = UserResponse)),
     security(("bearer" = []), ("token" = [])))]
 pub async fn get(admin: AppAdmin, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;
@@ -161,13 +142,6 @@ pub async fn get(admin: AppAdmin, path: web::Path<(String, String)>) -> Result<H
     params(("app" = String, Path, description = "application id"), ("id" = String, Path, description = "user id")),
     request_body = UpdateUserRequest,
     responses((status = 200, description = "the changed user", body = UserResponse),
-        (status = 400, description = "bad input", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "no such user", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "the body is larger than 16 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "the body is not application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 408, description = "the body did not arrive in time", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "an unknown user type or department", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ("token" = [])))]
 pub async fn update(
@@ -193,11 +167,7 @@ pub async fn update(
 /// `DELETE /admin/v1/apps/{app}/users/{id}`: the user and every login of theirs.
 #[utoipa::path(delete, operation_id = "delete_user", summary = "Delete a user", path = "/admin/v1/apps/{app}/users/{id}", tag = "users",
     params(("app" = String, Path, description = "application id"), ("id" = String, Path, description = "user id")),
-    responses((status = 204, description = "deleted, with the user's sessions, consents and refresh tokens"),
-        (status = 401, description = "no valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "no such user", body = Problem, content_type = "application/problem+json"),
-        (status = 400, description = "a control character in the path", body = Problem, content_type = "application/problem+json")),
+    responses((status = 204, description = "deleted, with the user's sessions, consents and refresh tokens")),
     security(("bearer" = []), ("token" = [])))]
 pub async fn delete(admin: AppAdmin, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;
