@@ -24,8 +24,9 @@ use ring::rand::SystemRandom;
 
 use crate::config::{Config, Environment};
 use crate::domain::client_cache::ClientCache;
+use crate::domain::keys::SigningKeyInfo;
 use crate::domain::scope::ScopeModel;
-use crate::store::{KeyRecord, Store, StoreError};
+use crate::store::{Store, StoreError};
 use crate::tokens::jwt::JwtSigner;
 use crate::tokens::keys::{self, KeyError, KeyOrigin, KeySet};
 
@@ -117,7 +118,7 @@ async fn load_keys(config: &Config, store: &Store) -> Result<KeySet, StartError>
     let now = domain::now();
     for key in &loaded {
         store
-            .register_key(&KeyRecord {
+            .register_key(&SigningKeyInfo {
                 kid: key.kid.clone(),
                 alg: keys::ALGORITHM.to_owned(),
                 origin: key.origin.name().to_owned(),

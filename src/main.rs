@@ -13,10 +13,11 @@ use serde_json::json;
 use tessera::config::{Config, Environment};
 use tessera::domain::apps::DEFAULT_APP;
 use tessera::domain::clients::{self, GrantType, NewClient};
+use tessera::domain::keys::SigningKeyInfo;
 use tessera::domain::scope::ScopeModel;
 use tessera::domain::users::{self, NewUser};
 use tessera::domain::{apps, now};
-use tessera::store::{KeyRecord, Store};
+use tessera::store::Store;
 use tessera::tokens::keys::{self, KeyOrigin};
 use tessera::tokens::secret::Secret;
 
@@ -318,7 +319,7 @@ async fn keys_command(cmd: KeysCommand, config: &Config) -> anyhow::Result<()> {
             let key = keys::generate(&config.keys.dir, KeyOrigin::Cli, now(), &rng)?;
             let store = open(config).await?;
             store
-                .register_key(&KeyRecord {
+                .register_key(&SigningKeyInfo {
                     kid: key.kid.clone(),
                     alg: keys::ALGORITHM.to_owned(),
                     origin: key.origin.name().to_owned(),

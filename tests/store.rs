@@ -6,10 +6,11 @@ mod common;
 use common::{Backend, TestEnv};
 use tessera::domain::client_cache::ClientCache;
 use tessera::domain::clients::{self, ClientType, GrantType, NewClient};
+use tessera::domain::keys::SigningKeyInfo;
 use tessera::domain::scope::ScopeModel;
 use tessera::domain::users::{self, NewUser};
 use tessera::domain::{apps, DomainError};
-use tessera::store::{ChangeCounter, KeyRecord, Store, StoreError};
+use tessera::store::{ChangeCounter, Store, StoreError};
 use tessera::tokens::secret::{self, Secret};
 
 on_both_backends!(
@@ -142,7 +143,7 @@ async fn usernames_are_unique_per_application(backend: Backend) {
 
 async fn key_metadata_registers_once_and_tracks_sightings(backend: Backend) {
     let Some((env, store, _, _)) = open(backend).await else { return };
-    let record = |seen_at| KeyRecord {
+    let record = |seen_at| SigningKeyInfo {
         kid: "k1".into(),
         alg: "ES256".into(),
         origin: "cli".into(),

@@ -10,8 +10,8 @@ use super::error::ApiError;
 use super::page::{Page, PageQuery};
 use super::ApiJson;
 use super::{parse_rfc3339, rfc3339, AppAdmin};
+use crate::domain::platform_tokens::PlatformToken;
 use crate::domain::platform_tokens::{self, TokenKind};
-use crate::store::PlatformTokenRecord;
 
 const KIND: TokenKind = TokenKind::Mobile;
 
@@ -57,8 +57,8 @@ pub struct CreatedMobileTokenResponse {
     pub token: String,
 }
 
-impl From<PlatformTokenRecord> for MobileTokenResponse {
-    fn from(r: PlatformTokenRecord) -> Self {
+impl From<PlatformToken> for MobileTokenResponse {
+    fn from(r: PlatformToken) -> Self {
         MobileTokenResponse {
             id: r.id,
             name: r.name,

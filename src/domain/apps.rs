@@ -4,7 +4,8 @@ use ring::rand::SystemRandom;
 
 use super::platform_tokens::TokenKind;
 use super::DomainError;
-use crate::store::{PlatformTokenRecord, Store};
+use crate::domain::platform_tokens::PlatformToken;
+use crate::store::Store;
 use crate::tokens::secret::{self, Secret};
 
 /// The application every installation starts with.
@@ -31,7 +32,7 @@ pub async fn create(store: &Store, name: &str, now: i64) -> Result<CreatedApp, D
     let rng = SystemRandom::new();
     let app = Application { id: secret::generate_id(&rng)?, name: name.to_owned(), created_at: now };
     let master_token = secret::generate(&rng, TokenKind::Master.prefix())?;
-    let record = PlatformTokenRecord {
+    let record = PlatformToken {
         id: secret::generate_id(&rng)?,
         kind: TokenKind::Master.name().to_owned(),
         app_id: app.id.clone(),

@@ -132,6 +132,15 @@ pub async fn user_type_bound(
     }
 }
 
+/// A browser session: its CSRF token, and who signed in through it and when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoginSession {
+    pub csrf_token: String,
+    pub user_id: Option<String>,
+    pub authenticated_at: Option<i64>,
+    pub expires_at: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::backoff;

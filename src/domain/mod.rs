@@ -4,6 +4,8 @@
 pub mod apps;
 pub mod client_cache;
 pub mod clients;
+pub mod grants;
+pub mod keys;
 pub mod login;
 pub mod platform_tokens;
 pub mod scope;

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use ring::rand::SystemRandom;
 
 use super::DomainError;
-use crate::store::{PlatformTokenRecord, Store};
+use crate::store::Store;
 use crate::tokens::secret::{self, Secret};
 
 /// The kinds of opaque token, with their prefixes.
@@ -52,23 +52,10 @@ impl TokenKind {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn prefixes_name_the_kind() {
-        assert_eq!(TokenKind::of("tsm_abc"), Some(TokenKind::Master));
-        assert_eq!(TokenKind::of("tsb_abc"), Some(TokenKind::Mobile));
-        assert_eq!(TokenKind::of("tsr_abc"), Some(TokenKind::Refresh));
-        assert_eq!(TokenKind::of("eyJhbGciOi"), None);
-    }
-}
-
 /// A token just made, with its value, shown only now.
 #[derive(Debug)]
 pub struct CreatedToken {
-    pub record: PlatformTokenRecord,
+    pub record: PlatformToken,
     pub token: Secret,
 }
 
@@ -86,7 +73,7 @@ pub async fn create_mobile(
     }
     let rng = SystemRandom::new();
     let token = secret::generate(&rng, TokenKind::Mobile.prefix())?;
-    let record = PlatformTokenRecord {
+    let record = PlatformToken {
         id: secret::generate_id(&rng)?,
         kind: TokenKind::Mobile.name().to_owned(),
         app_id: app_id.to_owned(),
@@ -108,7 +95,7 @@ pub async fn ensure_master_tokens(store: &Store, now: i64) -> Result<Vec<String>
     let rng = SystemRandom::new();
     for app_id in &missing {
         let token = secret::generate(&rng, TokenKind::Master.prefix())?;
-        let record = PlatformTokenRecord {
+        let record = PlatformToken {
             id: secret::generate_id(&rng)?,
             kind: TokenKind::Master.name().to_owned(),
             app_id: app_id.clone(),
@@ -174,5 +161,31 @@ impl UsageLog {
     /// Everything recorded since the last drain.
     pub fn drain(&self) -> Vec<(String, i64)> {
         self.0.lock().map(|mut uses| uses.drain().collect()).unwrap_or_default()
+    }
+}
+
+/// A platform token as stored: never the secret, only what describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlatformToken {
+    pub id: String,
+    pub kind: String,
+    pub app_id: String,
+    pub name: String,
+    pub enabled: bool,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_name_the_kind() {
+        assert_eq!(TokenKind::of("tsm_abc"), Some(TokenKind::Master));
+        assert_eq!(TokenKind::of("tsb_abc"), Some(TokenKind::Mobile));
+        assert_eq!(TokenKind::of("tsr_abc"), Some(TokenKind::Refresh));
+        assert_eq!(TokenKind::of("eyJhbGciOi"), None);
     }
 }

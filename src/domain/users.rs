@@ -11,7 +11,7 @@ use ring::rand::SystemRandom;
 
 use super::{apps, DomainError};
 use crate::config::{Config, SecurityConfig, UsersConfig};
-use crate::store::{Store, UserUpdate};
+use crate::store::Store;
 use crate::tokens::secret::{self, Secret};
 
 /// Password length bounds, in characters (the admin API's schema states them).
@@ -234,6 +234,35 @@ pub fn verify_password(stored: &str, password: &str) -> bool {
         Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
+}
+
+/// A department of an application, with how many users it has.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Department {
+    pub name: String,
+    pub created_at: i64,
+    /// How many users belong to it.
+    pub users: i64,
+}
+
+/// A user type an application defines for itself (beside the configured ones): its scopes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DefinedUserType {
+    pub name: String,
+    pub scope: String,
+    pub updated_at: i64,
+}
+
+/// The columns a change sets; `None` leaves a column as it is, `Some(None)`
+/// clears a nullable one.
+#[derive(Debug, Default)]
+pub struct UserUpdate<'a> {
+    pub email: Option<Option<&'a str>>,
+    pub password_hash: Option<&'a str>,
+    pub department: Option<Option<&'a str>>,
+    pub user_type: Option<Option<&'a str>>,
+    pub is_admin: Option<bool>,
+    pub enabled: Option<bool>,
 }
 
 #[cfg(test)]

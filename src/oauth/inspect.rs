@@ -4,9 +4,11 @@
 
 use std::sync::Arc;
 
+use crate::domain::grants::RefreshToken;
+use crate::domain::platform_tokens::PlatformToken;
 use crate::domain::platform_tokens::TokenKind;
 use crate::domain::scope::{Profile, ScopeSet};
-use crate::store::{PlatformTokenRecord, RefreshRecord, StoreError};
+use crate::store::StoreError;
 use crate::tokens::jwt::AccessClaims;
 use crate::tokens::secret;
 use crate::AppState;
@@ -14,8 +16,8 @@ use crate::AppState;
 /// A token this server issued, as found.
 pub enum Found {
     Access(AccessClaims<'static>),
-    Refresh(RefreshRecord),
-    Platform(PlatformTokenRecord),
+    Refresh(RefreshToken),
+    Platform(PlatformToken),
 }
 
 /// The token `presented` names, or `None` for anything this server did not issue.

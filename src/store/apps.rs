@@ -1,20 +1,13 @@
 //! Applications.
 
-use super::{on_pool, BeginWrite, Store, StoreError};
+use super::{domain_row, on_pool, BeginWrite, Store, StoreError};
 use crate::domain::apps::Application;
 
-#[derive(sqlx::FromRow)]
-struct AppRow {
+domain_row!(AppRow => Application {
     id: String,
     name: String,
     created_at: i64,
-}
-
-impl From<AppRow> for Application {
-    fn from(row: AppRow) -> Self {
-        Application { id: row.id, name: row.name, created_at: row.created_at }
-    }
-}
+});
 
 impl Store {
     pub async fn insert_app(&self, app: &Application) -> Result<(), StoreError> {
@@ -33,7 +26,7 @@ impl Store {
     pub async fn insert_app_with_master(
         &self,
         app: &Application,
-        master: &crate::store::PlatformTokenRecord,
+        master: &crate::domain::platform_tokens::PlatformToken,
         master_hash: &[u8],
     ) -> Result<(), StoreError> {
         on_pool!(self, pool => {

@@ -1,33 +1,18 @@
 //! Authorization codes, consumed atomically (`UPDATE ... RETURNING`), never
 //! read-then-written.
 
-use super::{on_pool, Store, StoreError};
+use super::{domain_row, on_pool, Store, StoreError};
+use crate::domain::grants::{AuthorizationCode, CodeRedemption};
 
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
-pub struct CodeRecord {
-    pub client_id: String,
-    pub user_id: String,
-    pub redirect_uri: String,
-    pub scope: String,
-    pub code_challenge: Option<String>,
-    pub created_at: i64,
-    pub expires_at: i64,
-}
-
-/// What presenting a code found.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CodeRedemption {
-    /// First use: the code is now spent.
-    Redeemed(CodeRecord),
-    /// A second use; what the first use issued, if it was recorded yet.
-    Replayed {
-        family_id: Option<String>,
-        access_jti: Option<String>,
-        access_expires_at: Option<i64>,
-    },
-    Expired,
-    Unknown,
-}
+domain_row!(CodeRow => AuthorizationCode {
+    client_id: String,
+    user_id: String,
+    redirect_uri: String,
+    scope: String,
+    code_challenge: Option<String>,
+    created_at: i64,
+    expires_at: i64,
+});
 
 #[derive(sqlx::FromRow)]
 struct SpentCode {
@@ -38,7 +23,7 @@ struct SpentCode {
 }
 
 impl Store {
-    pub async fn insert_code(&self, code_hash: &[u8], code: &CodeRecord) -> Result<(), StoreError> {
+    pub async fn insert_code(&self, code_hash: &[u8], code: &AuthorizationCode) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             sqlx::query(
                 "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, \
@@ -62,7 +47,7 @@ impl Store {
     /// marks a replay so that a first use still being answered revokes what it issued.
     pub async fn redeem_code(&self, code_hash: &[u8], now: i64) -> Result<CodeRedemption, StoreError> {
         let spent = on_pool!(self, pool => {
-            sqlx::query_as::<_, CodeRecord>(
+            sqlx::query_as::<_, CodeRow>(
                 "UPDATE authorization_codes SET used_at = $2 \
                  WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2 \
                  RETURNING client_id, user_id, redirect_uri, scope, code_challenge, created_at, expires_at",
@@ -73,7 +58,7 @@ impl Store {
             .await?
         });
         if let Some(code) = spent {
-            return Ok(CodeRedemption::Redeemed(code));
+            return Ok(CodeRedemption::Redeemed(code.into()));
         }
         let replay = on_pool!(self, pool => {
             sqlx::query_as::<_, SpentCode>(

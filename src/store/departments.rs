@@ -1,14 +1,13 @@
 //! Departments of an application.
 
-use super::{on_pool, BeginWrite, Store, StoreError};
+use super::{domain_row, on_pool, BeginWrite, Store, StoreError};
+use crate::domain::users::Department;
 
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
-pub struct DepartmentRecord {
-    pub name: String,
-    pub created_at: i64,
-    /// How many users belong to it.
-    pub users: i64,
-}
+domain_row!(DepartmentRow => Department {
+    name: String,
+    created_at: i64,
+    users: i64,
+});
 
 impl Store {
     /// Adds a department; answers false when it already existed.
@@ -39,9 +38,9 @@ impl Store {
         Ok(found.is_some())
     }
 
-    pub async fn list_departments(&self, app_id: &str) -> Result<Vec<DepartmentRecord>, StoreError> {
+    pub async fn list_departments(&self, app_id: &str) -> Result<Vec<Department>, StoreError> {
         let rows = on_pool!(self, pool => {
-            sqlx::query_as::<_, DepartmentRecord>(
+            sqlx::query_as::<_, DepartmentRow>(
                 "SELECT d.name, d.created_at, \
                  (SELECT COUNT(*) FROM users u WHERE u.app_id = d.app_id AND u.department = d.name) AS users \
                  FROM departments d WHERE d.app_id = $1 ORDER BY d.name",
@@ -50,7 +49,7 @@ impl Store {
             .fetch_all(pool)
             .await?
         });
-        Ok(rows)
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 
     /// Removes an empty department; `Err(Conflict)` while users belong to it.

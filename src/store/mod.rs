@@ -2,7 +2,9 @@
 //!
 //! Invariants: `Store` is the only way to the database; both backends run the same
 //! SQL text (`$n` placeholders work in both) from their own migration folder;
-//! nothing here returns an sqlx type to its callers.
+//! nothing here returns an sqlx type to its callers: the store answers in the
+//! domain's types (`domain::*`), read through private rows (`domain_row!`), so the
+//! domain stays free of sqlx.
 
 mod apps;
 mod changes;
@@ -25,14 +27,6 @@ use sqlx::sqlite::{
 };
 
 pub use changes::ChangeCounter;
-pub use codes::{CodeRecord, CodeRedemption};
-pub use departments::DepartmentRecord;
-pub use keys::KeyRecord;
-pub use platform_tokens::PlatformTokenRecord;
-pub use refresh::{FamilyRecord, RefreshRecord, Rotation};
-pub use sessions::SessionRecord;
-pub use user_types::UserTypeRecord;
-pub use users::UserUpdate;
 
 use crate::config::{redact_url_password, DatabaseConfig};
 
@@ -83,6 +77,24 @@ macro_rules! on_pool {
     };
 }
 pub(crate) use on_pool;
+
+/// Declares `$row`, the private row sqlx reads, with the fields of the domain
+/// type `$ty`, and the conversion into it.
+macro_rules! domain_row {
+    ($row:ident => $ty:ident { $($field:ident: $fty:ty),* $(,)? }) => {
+        #[derive(sqlx::FromRow)]
+        struct $row {
+            $($field: $fty),*
+        }
+
+        impl From<$row> for $ty {
+            fn from(row: $row) -> Self {
+                $ty { $($field: row.$field),* }
+            }
+        }
+    };
+}
+pub(crate) use domain_row;
 
 /// Opens a write transaction. On SQLite it is `BEGIN IMMEDIATE`: a deferred
 /// transaction that reads first and writes later cannot take the write lock when

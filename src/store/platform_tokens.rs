@@ -1,25 +1,25 @@
 //! Opaque platform tokens (master, mobile, ...), found by SHA-256.
 
-use super::{on_pool, BeginWrite, Store, StoreError};
+use super::{domain_row, on_pool, BeginWrite, Store, StoreError};
+use crate::domain::platform_tokens::PlatformToken;
 
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
-pub struct PlatformTokenRecord {
-    pub id: String,
-    pub kind: String,
-    pub app_id: String,
-    pub name: String,
-    pub enabled: bool,
-    pub created_at: i64,
-    pub expires_at: Option<i64>,
-    pub last_used_at: Option<i64>,
-}
+domain_row!(PlatformTokenRow => PlatformToken {
+    id: String,
+    kind: String,
+    app_id: String,
+    name: String,
+    enabled: bool,
+    created_at: i64,
+    expires_at: Option<i64>,
+    last_used_at: Option<i64>,
+});
 
 const COLUMNS: &str = "id, kind, app_id, name, enabled, created_at, expires_at, last_used_at";
 
 impl Store {
     pub async fn insert_platform_token(
         &self,
-        token: &PlatformTokenRecord,
+        token: &PlatformToken,
         token_hash: &[u8],
     ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
@@ -42,19 +42,16 @@ impl Store {
     }
 
     /// The token whose value hashes to `token_hash`, of any kind.
-    pub async fn find_platform_token(
-        &self,
-        token_hash: &[u8],
-    ) -> Result<Option<PlatformTokenRecord>, StoreError> {
+    pub async fn find_platform_token(&self, token_hash: &[u8]) -> Result<Option<PlatformToken>, StoreError> {
         let row = on_pool!(self, pool => {
-            sqlx::query_as::<_, PlatformTokenRecord>(&format!(
+            sqlx::query_as::<_, PlatformTokenRow>(&format!(
                 "SELECT {COLUMNS} FROM platform_tokens WHERE token_hash = $1"
             ))
             .bind(token_hash)
             .fetch_optional(pool)
             .await?
         });
-        Ok(row)
+        Ok(row.map(Into::into))
     }
 
     /// The SHA-256 the application's master token has now.
@@ -103,9 +100,9 @@ impl Store {
         kind: &str,
         limit: i64,
         offset: i64,
-    ) -> Result<(Vec<PlatformTokenRecord>, i64), StoreError> {
+    ) -> Result<(Vec<PlatformToken>, i64), StoreError> {
         let (rows, total) = on_pool!(self, pool => {
-            let rows = sqlx::query_as::<_, PlatformTokenRecord>(&format!(
+            let rows = sqlx::query_as::<_, PlatformTokenRow>(&format!(
                 "SELECT {COLUMNS} FROM platform_tokens WHERE app_id = $1 AND kind = $2 \
                  ORDER BY created_at, id LIMIT $3 OFFSET $4"
             ))
@@ -124,7 +121,7 @@ impl Store {
             .await?;
             (rows, total)
         });
-        Ok((rows, total))
+        Ok((rows.into_iter().map(Into::into).collect(), total))
     }
 
     pub async fn get_platform_token(
@@ -132,9 +129,9 @@ impl Store {
         app_id: &str,
         kind: &str,
         id: &str,
-    ) -> Result<Option<PlatformTokenRecord>, StoreError> {
+    ) -> Result<Option<PlatformToken>, StoreError> {
         let row = on_pool!(self, pool => {
-            sqlx::query_as::<_, PlatformTokenRecord>(&format!(
+            sqlx::query_as::<_, PlatformTokenRow>(&format!(
                 "SELECT {COLUMNS} FROM platform_tokens WHERE app_id = $1 AND kind = $2 AND id = $3"
             ))
             .bind(app_id)
@@ -143,7 +140,7 @@ impl Store {
             .fetch_optional(pool)
             .await?
         });
-        Ok(row)
+        Ok(row.map(Into::into))
     }
 
     /// Renames and/or enables or disables a token; answers whether it exists.

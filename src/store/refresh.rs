@@ -1,28 +1,20 @@
 //! Refresh token families and their tokens. Rotation spends the presented token
 //! atomically; a token found already spent is reuse, which revokes its family.
 
-use super::{on_pool, BeginWrite, Store, StoreError};
+use super::{domain_row, on_pool, BeginWrite, Store, StoreError};
+use crate::domain::grants::{RefreshFamily, RefreshToken, Rotation};
 
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
-pub struct FamilyRecord {
-    pub id: String,
-    pub app_id: String,
-    pub client_id: String,
-    pub user_id: String,
-    pub scope: String,
-    pub created_at: i64,
-    pub last_used_at: i64,
-    pub expires_at: i64,
-    pub revoked_at: Option<i64>,
-}
-
-/// A presented refresh token, with its family.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RefreshRecord {
-    pub family: FamilyRecord,
-    pub expires_at: i64,
-    pub rotated_at: Option<i64>,
-}
+domain_row!(FamilyRow => RefreshFamily {
+    id: String,
+    app_id: String,
+    client_id: String,
+    user_id: String,
+    scope: String,
+    created_at: i64,
+    last_used_at: i64,
+    expires_at: i64,
+    revoked_at: Option<i64>,
+});
 
 #[derive(sqlx::FromRow)]
 struct RefreshRow {
@@ -39,21 +31,11 @@ struct RefreshRow {
     rotated_at: Option<i64>,
 }
 
-/// What rotating a refresh token found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Rotation {
-    Rotated,
-    /// Someone spent it first: reuse.
-    AlreadySpent,
-    /// The family was revoked or has expired.
-    FamilyEnded,
-}
-
 impl Store {
     /// Starts a family with its first token.
     pub async fn insert_family(
         &self,
-        family: &FamilyRecord,
+        family: &RefreshFamily,
         token_hash: &[u8],
         token_expires_at: i64,
     ) -> Result<(), StoreError> {
@@ -88,7 +70,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn find_refresh(&self, token_hash: &[u8]) -> Result<Option<RefreshRecord>, StoreError> {
+    pub async fn find_refresh(&self, token_hash: &[u8]) -> Result<Option<RefreshToken>, StoreError> {
         let row = on_pool!(self, pool => {
             sqlx::query_as::<_, RefreshRow>(
                 "SELECT f.id, f.app_id, f.client_id, f.user_id, f.scope, f.created_at, f.last_used_at, \
@@ -99,8 +81,8 @@ impl Store {
             .fetch_optional(pool)
             .await?
         });
-        Ok(row.map(|r| RefreshRecord {
-            family: FamilyRecord {
+        Ok(row.map(|r| RefreshToken {
+            family: RefreshFamily {
                 id: r.id,
                 app_id: r.app_id,
                 client_id: r.client_id,
@@ -182,9 +164,9 @@ impl Store {
         Ok(())
     }
 
-    pub async fn get_family(&self, family_id: &str) -> Result<Option<FamilyRecord>, StoreError> {
+    pub async fn get_family(&self, family_id: &str) -> Result<Option<RefreshFamily>, StoreError> {
         let row = on_pool!(self, pool => {
-            sqlx::query_as::<_, FamilyRecord>(
+            sqlx::query_as::<_, FamilyRow>(
                 "SELECT id, app_id, client_id, user_id, scope, created_at, last_used_at, expires_at, revoked_at \
                  FROM refresh_families WHERE id = $1",
             )
@@ -192,6 +174,6 @@ impl Store {
             .fetch_optional(pool)
             .await?
         });
-        Ok(row)
+        Ok(row.map(Into::into))
     }
 }

@@ -1,14 +1,14 @@
 //! Browser sessions and remembered consent.
 
-use super::{on_pool, BeginWrite, Store, StoreError};
+use super::{domain_row, on_pool, BeginWrite, Store, StoreError};
+use crate::domain::login::LoginSession;
 
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
-pub struct SessionRecord {
-    pub csrf_token: String,
-    pub user_id: Option<String>,
-    pub authenticated_at: Option<i64>,
-    pub expires_at: i64,
-}
+domain_row!(SessionRow => LoginSession {
+    csrf_token: String,
+    user_id: Option<String>,
+    authenticated_at: Option<i64>,
+    expires_at: i64,
+});
 
 impl Store {
     /// Stores a new anonymous session, dropping expired ones on the way.
@@ -36,9 +36,9 @@ impl Store {
     }
 
     /// The live session with this id hash.
-    pub async fn get_session(&self, id_hash: &[u8], now: i64) -> Result<Option<SessionRecord>, StoreError> {
+    pub async fn get_session(&self, id_hash: &[u8], now: i64) -> Result<Option<LoginSession>, StoreError> {
         let row = on_pool!(self, pool => {
-            sqlx::query_as::<_, SessionRecord>(
+            sqlx::query_as::<_, SessionRow>(
                 "SELECT csrf_token, user_id, authenticated_at, expires_at FROM sessions \
                  WHERE id_hash = $1 AND expires_at > $2",
             )
@@ -47,7 +47,7 @@ impl Store {
             .fetch_optional(pool)
             .await?
         });
-        Ok(row)
+        Ok(row.map(Into::into))
     }
 
     /// Replaces a session by a new one (new id, new CSRF token) that belongs to

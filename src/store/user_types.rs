@@ -1,22 +1,22 @@
 //! User types an application defines: name to scope.
 
-use super::{on_pool, BeginWrite, Store, StoreError};
+use super::{domain_row, on_pool, BeginWrite, Store, StoreError};
+use crate::domain::users::DefinedUserType;
 
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
-pub struct UserTypeRecord {
-    pub name: String,
-    pub scope: String,
-    pub updated_at: i64,
-}
+domain_row!(UserTypeRow => DefinedUserType {
+    name: String,
+    scope: String,
+    updated_at: i64,
+});
 
 impl Store {
     pub async fn get_user_type(
         &self,
         app_id: &str,
         name: &str,
-    ) -> Result<Option<UserTypeRecord>, StoreError> {
+    ) -> Result<Option<DefinedUserType>, StoreError> {
         let row = on_pool!(self, pool => {
-            sqlx::query_as::<_, UserTypeRecord>(
+            sqlx::query_as::<_, UserTypeRow>(
                 "SELECT name, scope, updated_at FROM user_types WHERE app_id = $1 AND name = $2",
             )
             .bind(app_id)
@@ -24,19 +24,19 @@ impl Store {
             .fetch_optional(pool)
             .await?
         });
-        Ok(row)
+        Ok(row.map(Into::into))
     }
 
-    pub async fn list_user_types(&self, app_id: &str) -> Result<Vec<UserTypeRecord>, StoreError> {
+    pub async fn list_user_types(&self, app_id: &str) -> Result<Vec<DefinedUserType>, StoreError> {
         let rows = on_pool!(self, pool => {
-            sqlx::query_as::<_, UserTypeRecord>(
+            sqlx::query_as::<_, UserTypeRow>(
                 "SELECT name, scope, updated_at FROM user_types WHERE app_id = $1 ORDER BY name",
             )
             .bind(app_id)
             .fetch_all(pool)
             .await?
         });
-        Ok(rows)
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 
     pub async fn put_user_type(

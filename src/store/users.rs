@@ -1,7 +1,7 @@
 //! Users.
 
-use super::{on_pool, BeginWrite, Store, StoreError};
-use crate::domain::users::User;
+use super::{domain_row, on_pool, BeginWrite, Store, StoreError};
+use crate::domain::users::{User, UserUpdate};
 
 /// Revokes the user's refresh families and deletes their browser sessions, inside
 /// the caller's transaction `$tx` (of either backend); both statements name the
@@ -26,8 +26,7 @@ macro_rules! end_logins {
         .await?;
     }};
 }
-#[derive(sqlx::FromRow)]
-struct UserRow {
+domain_row!(UserRow => User {
     id: String,
     app_id: String,
     username: String,
@@ -38,27 +37,10 @@ struct UserRow {
     is_admin: bool,
     enabled: bool,
     created_at: i64,
-}
+});
 
 const COLUMNS: &str =
     "id, app_id, username, email, password_hash, department, user_type, is_admin, enabled, created_at";
-
-impl From<UserRow> for User {
-    fn from(r: UserRow) -> Self {
-        User {
-            id: r.id,
-            app_id: r.app_id,
-            username: r.username,
-            email: r.email,
-            password_hash: r.password_hash,
-            department: r.department,
-            user_type: r.user_type,
-            is_admin: r.is_admin,
-            enabled: r.enabled,
-            created_at: r.created_at,
-        }
-    }
-}
 
 impl Store {
     pub async fn insert_user(&self, user: &User) -> Result<(), StoreError> {
@@ -215,16 +197,4 @@ impl Store {
         self.delete_owned(app_id, id, "SELECT id FROM users WHERE app_id = $1 AND id = $2", &statements, None)
             .await
     }
-}
-
-/// The columns a change sets; `None` leaves a column as it is, `Some(None)`
-/// clears a nullable one.
-#[derive(Debug, Default)]
-pub struct UserUpdate<'a> {
-    pub email: Option<Option<&'a str>>,
-    pub password_hash: Option<&'a str>,
-    pub department: Option<Option<&'a str>>,
-    pub user_type: Option<Option<&'a str>>,
-    pub is_admin: Option<bool>,
-    pub enabled: Option<bool>,
 }

@@ -8,7 +8,8 @@ use actix_web::HttpRequest;
 use ring::rand::SystemRandom;
 
 use crate::config::Environment;
-use crate::store::{SessionRecord, StoreError};
+use crate::domain::login::LoginSession;
+use crate::store::StoreError;
 use crate::tokens::secret;
 use crate::AppState;
 
@@ -17,7 +18,7 @@ pub const COOKIE_NAME: &str = "tessera_session";
 /// A live session, as loaded or just made.
 pub struct BrowserSession {
     id_hash: [u8; 32],
-    pub record: SessionRecord,
+    pub record: LoginSession,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -96,7 +97,7 @@ impl Fresh {
     }
 
     fn into_session(self, state: &AppState, user_id: Option<&str>) -> (BrowserSession, Cookie<'static>) {
-        let record = SessionRecord {
+        let record = LoginSession {
             csrf_token: self.csrf.expose().to_owned(),
             user_id: user_id.map(str::to_owned),
             authenticated_at: user_id.map(|_| self.now),

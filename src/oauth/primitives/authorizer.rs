@@ -11,9 +11,9 @@ use oxide_auth::primitives::scope::Scope;
 use ring::rand::SystemRandom;
 
 use super::FlowMemo;
+use crate::domain::grants::{AuthorizationCode, CodeRedemption};
 use crate::domain::login::user_type_bound;
 use crate::oauth::error::OAuthError;
-use crate::store::{CodeRecord, CodeRedemption};
 use crate::tokens::secret;
 use crate::AppState;
 
@@ -83,7 +83,7 @@ impl oxide_auth_async::primitives::Authorizer for CodeAuthorizer {
             self.fail(OAuthError::Server("the system random generator failed".into()));
         })?;
         let now = state.clock.now();
-        let record = CodeRecord {
+        let record = AuthorizationCode {
             client_id: grant.client_id,
             user_id: user.id,
             redirect_uri,

@@ -13,11 +13,11 @@ use ring::rand::SystemRandom;
 
 use super::FlowMemo;
 use crate::domain::clients::GrantType;
+use crate::domain::grants::{RefreshFamily, Rotation};
 use crate::domain::login::user_type_bound;
 use crate::domain::scope::ScopeSet;
 use crate::domain::users::User;
 use crate::oauth::error::OAuthError;
-use crate::store::{FamilyRecord, Rotation};
 use crate::tokens::jwt::AccessClaims;
 use crate::tokens::secret;
 use crate::AppState;
@@ -180,7 +180,7 @@ impl JwtIssuer {
         if cached.client.allows_grant(GrantType::RefreshToken) {
             let token = self.new_refresh_token()?;
             let tokens = &state.config.tokens;
-            let family = FamilyRecord {
+            let family = RefreshFamily {
                 id: secret::generate_id(&SystemRandom::new()).map_err(|_| ())?,
                 app_id: cached.client.app_id.clone(),
                 client_id: grant.client_id.clone(),

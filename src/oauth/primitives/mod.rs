@@ -21,8 +21,8 @@ pub use registrar::Registrar;
 
 use super::error::OAuthError;
 use crate::domain::client_cache::CachedClient;
+use crate::domain::grants::{AuthorizationCode, RefreshToken};
 use crate::domain::scope::ScopeSet;
-use crate::store::{CodeRecord, RefreshRecord};
 
 /// What one request's primitives learnt, shared so that each is worked out once
 /// and each refusal keeps its reason.
@@ -33,9 +33,9 @@ pub struct FlowMemo {
     /// The scope the registrar negotiated.
     granted: OnceLock<ScopeSet>,
     /// The code being redeemed (its SHA-256 and row).
-    code: OnceLock<(Vec<u8>, CodeRecord)>,
+    code: OnceLock<(Vec<u8>, AuthorizationCode)>,
     /// The refresh token being rotated (its SHA-256 and row).
-    refresh: OnceLock<(Vec<u8>, RefreshRecord)>,
+    refresh: OnceLock<(Vec<u8>, RefreshToken)>,
     /// The redirect URI exactly as the authorization request gave it (or the one
     /// registered, when it gave none).
     redirect_uri: OnceLock<String>,

@@ -1,0 +1,61 @@
+//! What the OAuth grants keep between requests: authorization codes until they are
+//! redeemed, refresh token families and their tokens until they end.
+
+/// An issued authorization code (kept by its SHA-256) and what it was issued for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthorizationCode {
+    pub client_id: String,
+    pub user_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub code_challenge: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// What presenting a code found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CodeRedemption {
+    /// First use: the code is now spent.
+    Redeemed(AuthorizationCode),
+    /// A second use; what the first use issued, if it was recorded yet.
+    Replayed {
+        family_id: Option<String>,
+        access_jti: Option<String>,
+        access_expires_at: Option<i64>,
+    },
+    Expired,
+    Unknown,
+}
+
+/// The chain of refresh tokens one grant started; revoking it ends them all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefreshFamily {
+    pub id: String,
+    pub app_id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub scope: String,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// A presented refresh token, with its family.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefreshToken {
+    pub family: RefreshFamily,
+    pub expires_at: i64,
+    pub rotated_at: Option<i64>,
+}
+
+/// What rotating a refresh token found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rotation {
+    Rotated,
+    /// Someone spent it first: reuse.
+    AlreadySpent,
+    /// The family was revoked or has expired.
+    FamilyEnded,
+}
