@@ -52,6 +52,7 @@ fn main() {
         app: "default".into(),
         department: None,
         user_type: None,
+        sid: None,
     };
     let sample = signer.sign(&claims).expect("sign");
     let input = sample.rsplit_once('.').expect("jws").0.to_owned();

@@ -134,6 +134,10 @@ pub struct TokensConfig {
     pub authorization_code_ttl: u64,
     pub refresh_token_ttl: u64,
     pub refresh_token_max_lifetime: u64,
+    /// The longest an API token may live, in seconds (its expiry is required).
+    pub api_max_lifetime: u64,
+    /// Lifetime of install tokens, in seconds.
+    pub install_ttl: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -163,7 +167,13 @@ pub struct ScopesConfig {
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecurityConfig {
-    pub data_key: String,
+    /// Base64 of 32 bytes each: the first seals, all open (see `tokens::sealed`).
+    /// A single string is one key.
+    #[serde(deserialize_with = "one_or_many")]
+    pub data_keys: Vec<String>,
+    /// Where development and staging keep a data key they generate themselves
+    /// when `data_keys` is empty; production never does.
+    pub data_key_file: PathBuf,
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
@@ -172,7 +182,8 @@ pub struct SecurityConfig {
 impl fmt::Debug for SecurityConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SecurityConfig")
-            .field("data_key", &if self.data_key.is_empty() { "unset" } else { "[redacted]" })
+            .field("data_keys", &format!("{} [redacted]", self.data_keys.len()))
+            .field("data_key_file", &self.data_key_file)
             .field("argon2_memory_kib", &self.argon2_memory_kib)
             .field("argon2_iterations", &self.argon2_iterations)
             .field("argon2_parallelism", &self.argon2_parallelism)
@@ -181,18 +192,13 @@ impl fmt::Debug for SecurityConfig {
 }
 
 impl SecurityConfig {
-    /// The 32-byte data key, if one is configured.
-    pub fn data_key_bytes(&self) -> Result<Option<[u8; 32]>, ConfigError> {
-        if self.data_key.is_empty() {
-            return Ok(None);
-        }
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(self.data_key.trim())
-            .map_err(|_| ConfigError::Invalid("security.data_key is not base64".into()))?;
-        let key: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| ConfigError::Invalid("security.data_key must decode to exactly 32 bytes".into()))?;
-        Ok(Some(key))
+    /// The configured 32-byte data keys, in order.
+    pub fn data_key_bytes(&self) -> Result<Vec<[u8; 32]>, ConfigError> {
+        self.data_keys
+            .iter()
+            .enumerate()
+            .map(|(i, key)| decode_data_key(&format!("security.data_keys[{i}]"), key))
+            .collect()
     }
 }
 
@@ -256,9 +262,9 @@ impl Config {
                         .into(),
                 ));
             }
-            if self.security.data_key.is_empty() {
+            if self.security.data_keys.is_empty() {
                 return Err(ConfigError::Production(
-                    "no data key; set TESSERA__SECURITY__DATA_KEY to base64 of 32 random bytes".into(),
+                    "no data key; set TESSERA__SECURITY__DATA_KEYS to base64 of 32 random bytes".into(),
                 ));
             }
         }
@@ -288,6 +294,11 @@ impl Config {
                 self.users.default_user_type
             )));
         }
+        if self.tokens.api_max_lifetime == 0 || self.tokens.install_ttl == 0 {
+            return Err(ConfigError::Invalid(
+                "tokens.api_max_lifetime and tokens.install_ttl must be positive".into(),
+            ));
+        }
         if self.tokens.refresh_token_max_lifetime < self.tokens.refresh_token_ttl {
             return Err(ConfigError::Invalid(
                 "tokens.refresh_token_max_lifetime must be at least tokens.refresh_token_ttl".into(),
@@ -295,6 +306,30 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// A data key: base64 of exactly 32 bytes; `what` names it in errors.
+pub fn decode_data_key(what: &str, text: &str) -> Result<[u8; 32], ConfigError> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|_| ConfigError::Invalid(format!("{what} is not base64")))?;
+    bytes.try_into().map_err(|_| ConfigError::Invalid(format!("{what} must decode to exactly 32 bytes")))
+}
+
+/// A list, or one string (an environment variable), or a comma-separated string.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => {
+            s.split(',').map(str::trim).filter(|k| !k.is_empty()).map(str::to_owned).collect()
+        }
+        OneOrMany::Many(v) => v,
+    })
 }
 
 fn read_table(path: &Path) -> Result<toml::Table, ConfigError> {
@@ -435,7 +470,7 @@ mod tests {
             Environment::Production,
             vars(&[
                 ("TESSERA__ISSUER", "http://auth.example.com"),
-                ("TESSERA__SECURITY__DATA_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+                ("TESSERA__SECURITY__DATA_KEYS", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
             ]),
         )
         .unwrap_err();
@@ -461,7 +496,7 @@ mod tests {
             Environment::Production,
             vars(&[
                 ("TESSERA__ISSUER", "https://auth.example.com"),
-                ("TESSERA__SECURITY__DATA_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+                ("TESSERA__SECURITY__DATA_KEYS", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
                 ("TESSERA__KEYS__AUTO_GENERATE", "true"),
             ]),
         )
@@ -474,7 +509,7 @@ mod tests {
         let err = Config::load(
             &dir(),
             Environment::Development,
-            vars(&[("TESSERA__SECURITY__DATA_KEY", "c2hvcnQ=")]),
+            vars(&[("TESSERA__SECURITY__DATA_KEYS", "c2hvcnQ=")]),
         )
         .unwrap_err();
         assert!(err.to_string().contains("32 bytes"), "{err}");

@@ -42,6 +42,10 @@ pub struct AppState {
     pub clock: domain::Clock,
     /// Platform token uses not yet written to the database.
     pub token_use: domain::platform_tokens::UsageLog,
+    /// Known platform tokens and what they stand for.
+    pub tokens: oauth::inspect::TokenCache,
+    /// The data keys that seal revealable secrets.
+    pub data_keys: tokens::sealed::DataKeys,
     /// The RFC 8414 metadata document, serialized.
     pub metadata: actix_web::web::Bytes,
     /// The JWKS document, serialized.
@@ -62,6 +66,8 @@ pub enum StartError {
     Production(String),
     #[error("cannot serve: {0}")]
     Io(#[from] std::io::Error),
+    #[error("the system random generator failed")]
+    Random,
 }
 
 /// Opens the database (migrating it), loads or (where allowed) generates the
@@ -82,6 +88,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
     let metadata = actix_web::web::Bytes::from(oauth::metadata::document(&config, &scopes).to_string());
     let clients = ClientCache::default();
     clients.refresh(&store).await?;
+    let data_keys = tokens::sealed::DataKeys::new(&load_data_keys(&config)?);
     let issuer_url = url::Url::parse(&config.issuer)
         .map_err(|_| config::ConfigError::Invalid(format!("issuer `{}` is not a URL", config.issuer)))?;
     Ok(AppState {
@@ -93,9 +100,49 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         clients,
         clock: domain::Clock::default(),
         token_use: Default::default(),
+        tokens: Default::default(),
+        data_keys,
         metadata,
         jwks,
     })
+}
+
+/// The configured data keys; without any, outside production, the one kept in
+/// `security.data_key_file`, generated there (readable by the owner only) on
+/// first start.
+fn load_data_keys(config: &Config) -> Result<Vec<[u8; 32]>, StartError> {
+    let configured = config.security.data_key_bytes()?;
+    if !configured.is_empty() || config.environment == Environment::Production {
+        return Ok(configured);
+    }
+    let path = &config.security.data_key_file;
+    let io = |e: std::io::Error| {
+        StartError::Io(std::io::Error::new(e.kind(), format!("data key file {}: {e}", path.display())))
+    };
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(vec![config::decode_data_key(&path.display().to_string(), &text)?]),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            use base64::Engine;
+            let key =
+                tokens::secret::random_bytes::<32>(&SystemRandom::new()).map_err(|_| StartError::Random)?;
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(io)?;
+            }
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options.open(path).map_err(io)?;
+            std::io::Write::write_all(
+                &mut file,
+                base64::engine::general_purpose::STANDARD.encode(key).as_bytes(),
+            )
+            .map_err(io)?;
+            tracing::info!(path = %path.display(), "generated a data key for this environment");
+            Ok(vec![key])
+        }
+        Err(e) => Err(io(e)),
+    }
 }
 
 async fn load_keys(config: &Config, store: &Store) -> Result<KeySet, StartError> {
@@ -194,6 +241,11 @@ async fn poll_changes(state: Arc<AppState>) {
             Ok(true) => tracing::debug!("client cache cleared after a change"),
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "cannot check for client changes"),
+        }
+        match state.tokens.refresh(&state.store).await {
+            Ok(true) => tracing::debug!("token cache cleared after a change"),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot check for token changes"),
         }
         let uses = state.token_use.drain();
         if !uses.is_empty() {

@@ -106,7 +106,7 @@ async fn the_master_token_manages_mobile_tokens_that_never_show_their_secret_aga
     let admin = Admin { server: &server, app: app.clone(), auth: format!("Token {master}") };
     let created = admin.ok(Method::POST, "/mobile-tokens", Some(json!({ "name": "ios app" })), 201).await;
     let token = created["token"].as_str().unwrap().to_owned();
-    assert!(token.starts_with("tsb_") && token.len() == 47);
+    assert!(token.starts_with("tsb_") && token.len() == 53);
     let id = created["id"].as_str().unwrap().to_owned();
     assert_eq!(created["name"], "ios app");
     assert_eq!(created["enabled"], true);

@@ -85,7 +85,7 @@ async fn a_person_signs_in_consents_and_the_app_gets_a_verified_jwt(backend: Bac
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 600);
     let refresh = body["refresh_token"].as_str().unwrap();
-    assert!(refresh.starts_with("tsr_") && refresh.len() == 47, "{refresh}");
+    assert!(refresh.starts_with("tsr_") && refresh.len() == 53, "{refresh}");
     let claims = verify_with_jwks(
         &server.http,
         &server.url("/.well-known/openid-configuration"),

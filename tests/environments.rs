@@ -32,7 +32,7 @@ async fn a_staging_token_is_never_valid_in_production(backend: Backend) {
     let Some(production) = TestEnv::with(
         backend,
         Environment::Production,
-        &[("TESSERA__ISSUER", "https://auth.tessera.test"), ("TESSERA__SECURITY__DATA_KEY", DATA_KEY)],
+        &[("TESSERA__ISSUER", "https://auth.tessera.test"), ("TESSERA__SECURITY__DATA_KEYS", DATA_KEY)],
     )
     .await
     else {
@@ -109,7 +109,7 @@ fn refuses_to_serve(env: &TestEnv, message: &str) {
 async fn production_refuses_a_plain_http_issuer() {
     let env = production(&[
         ("TESSERA__ISSUER", "http://auth.tessera.test"),
-        ("TESSERA__SECURITY__DATA_KEY", DATA_KEY),
+        ("TESSERA__SECURITY__DATA_KEYS", DATA_KEY),
     ])
     .await;
     refuses_to_serve(&env, "refusing to start in production: the issuer must be an https URL");
@@ -125,7 +125,7 @@ async fn production_refuses_to_start_without_a_data_key() {
 async fn production_refuses_to_generate_keys_or_use_generated_ones() {
     let env = production(&[
         ("TESSERA__ISSUER", "https://auth.tessera.test"),
-        ("TESSERA__SECURITY__DATA_KEY", DATA_KEY),
+        ("TESSERA__SECURITY__DATA_KEYS", DATA_KEY),
     ])
     .await;
     // No key at all: it says how to make one, and makes none itself.

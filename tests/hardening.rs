@@ -88,7 +88,18 @@ async fn nul_bytes_are_a_400_at_oauth_and_admin_endpoints(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), 400);
-    let (rows, _) = server.state.store.list_platform_tokens("default", "mobile", 10, 0).await.unwrap();
+    let (rows, _) = server
+        .state
+        .store
+        .list_platform_tokens(
+            "default",
+            tessera::domain::platform_tokens::TokenKind::Mobile,
+            Default::default(),
+            10,
+            0,
+        )
+        .await
+        .unwrap();
     assert!(rows.is_empty(), "nothing was stored");
     server.stop().await;
 }

@@ -12,7 +12,8 @@ use common::{Backend, TestServer};
 use reqwest::Method;
 use serde_json::{json, Value};
 use tessera::domain::platform_tokens;
-use tessera::store::Store;
+use tessera::domain::platform_tokens::{NewToken, TokenKind};
+use tessera::store::{Store, TokenFilter};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -23,9 +24,11 @@ async fn snapshot(store: &Store, app: &str) -> String {
     let users = store.list_users(app, 200, 0).await.unwrap();
     let passwords: Vec<_> = users.0.iter().map(|u| u.password_hash.clone()).collect();
     format!(
-        "{users:?}\n{passwords:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+        "{users:?}\n{passwords:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+        store.get_app(app).await.unwrap(),
         store.list_clients_page(app, 200, 0).await.unwrap(),
-        store.list_platform_tokens(app, "mobile", 200, 0).await.unwrap(),
+        store.list_platform_tokens(app, TokenKind::Mobile, TokenFilter::default(), 200, 0).await.unwrap(),
+        store.list_platform_tokens(app, TokenKind::Api, TokenFilter::default(), 200, 0).await.unwrap(),
         store.list_departments(app).await.unwrap(),
         store.list_user_types(app).await.unwrap(),
         store.master_token_hash(app).await.unwrap(),
@@ -34,9 +37,14 @@ async fn snapshot(store: &Store, app: &str) -> String {
 
 /// A body that the route would accept, so that a call that got past the tenancy
 /// check would really change something.
-fn body_for(method: &str, rel: &str) -> Option<Value> {
+fn body_for(method: &str, rel: &str, b_ids: &[&str]) -> Option<Value> {
     let body = match (method, rel) {
         ("post", "/apps") => json!({ "name": "evil" }),
+        ("patch", "/apps/{app}") => json!({ "forward_auth": true }),
+        ("post", r) if r.ends_with("/api-tokens") => {
+            json!({ "name": "evil", "user": b_ids[0], "expires_at": "2099-01-01T00:00:00Z" })
+        }
+        ("post", r) if r.ends_with("/delete") => json!({ "ids": b_ids }),
         ("post", r) if r.ends_with("/mobile-tokens") => json!({ "name": "evil" }),
         ("patch", r) if r.contains("/mobile-tokens/") => json!({ "enabled": false, "name": "evil" }),
         ("put", r) if r.contains("/user-types/") => json!({ "scope": "master admin" }),
@@ -67,7 +75,20 @@ async fn no_admin_route_lets_one_application_touch_another(backend: Backend) {
     let tokens: Value = server.redeem(&b_client, &code, VERIFIER).await.json().await.unwrap();
     let b_refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
     store.put_user_type("default", "b-type", "mobile", 1).await.unwrap();
-    let b_mobile = platform_tokens::create_mobile(&store, "default", "b phone", None, 1).await.unwrap();
+    let (config, keys) = (&server.state.config, &server.state.data_keys);
+    let new = NewToken { name: "b phone", ..NewToken::default() };
+    let b_mobile =
+        platform_tokens::mint(&store, config, keys, TokenKind::Mobile, "default", new, 1).await.unwrap();
+    let ada = store.get_user("default", &b_user).await.unwrap().unwrap();
+    let new = NewToken {
+        name: "b api",
+        expires_at: Some(server.state.clock.now() + 3600),
+        user: Some(&ada),
+        ..NewToken::default()
+    };
+    let now = server.state.clock.now();
+    let b_api =
+        platform_tokens::mint(&store, config, keys, TokenKind::Api, "default", new, now).await.unwrap();
     let b_rs = server.confidential_client(&["mobile"]);
     let before = snapshot(&store, "default").await;
 
@@ -83,6 +104,8 @@ async fn no_admin_route_lets_one_application_touch_another(backend: Backend) {
             b_client.clone()
         } else if rel.contains("/mobile-tokens/") {
             b_mobile.record.id.clone()
+        } else if rel.contains("/api-tokens/") {
+            b_api.record.id.clone()
         } else {
             "none".to_owned()
         }
@@ -101,7 +124,8 @@ async fn no_admin_route_lets_one_application_touch_another(backend: Backend) {
                 .http
                 .request(Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(), server.url(&url))
                 .header("authorization", &a_auth);
-            if let Some(body) = body_for(method, rel) {
+            let b_ids = [b_user.as_str(), b_api.record.id.as_str(), b_mobile.record.id.as_str()];
+            if let Some(body) = body_for(method, rel, &b_ids) {
                 req = req.json(&body);
             }
             async move { (url.clone(), req.send().await.unwrap()) }
@@ -138,6 +162,18 @@ async fn no_admin_route_lets_one_application_touch_another(backend: Backend) {
         .post(server.url("/introspect"))
         .basic_auth(&b_rs.id, Some(&b_rs.secret))
         .form(&[("token", b_mobile.token.expose())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["active"], true, "{info}");
+    let info: Value = server
+        .http
+        .post(server.url("/introspect"))
+        .basic_auth(&b_rs.id, Some(&b_rs.secret))
+        .form(&[("token", b_api.token.expose())])
         .send()
         .await
         .unwrap()

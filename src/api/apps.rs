@@ -17,6 +17,28 @@ pub struct AppResponse {
     pub name: String,
     #[schema(format = DateTime)]
     pub created_at: String,
+    /// Whether `GET /v1/auth/check` answers for this application.
+    pub forward_auth: bool,
+}
+
+impl From<apps::Application> for AppResponse {
+    fn from(a: apps::Application) -> Self {
+        AppResponse {
+            id: a.id,
+            name: a.name,
+            created_at: rfc3339(a.created_at),
+            forward_auth: a.forward_auth,
+        }
+    }
+}
+
+/// The settings an application's administrator may change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(min_properties = 1)]
+pub struct UpdateAppRequest {
+    /// Turns forward auth (`GET /v1/auth/check`) on or off.
+    pub forward_auth: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -48,12 +70,7 @@ pub async fn list_apps(admin: PlatformAdmin, page: web::Query<PageQuery>) -> Res
     let (limit, offset) = page.bounds()?;
     let all = admin.state.store.list_apps().await?;
     let total = all.len() as i64;
-    let items = all
-        .into_iter()
-        .skip(offset as usize)
-        .take(limit as usize)
-        .map(|a| AppResponse { id: a.id, name: a.name, created_at: rfc3339(a.created_at) })
-        .collect();
+    let items = all.into_iter().skip(offset as usize).take(limit as usize).map(AppResponse::from).collect();
     Ok(HttpResponse::Ok().json(Page { items, total, limit, offset }))
 }
 
@@ -69,12 +86,9 @@ pub async fn create_app(
     let state = admin.state;
     let created = apps::create(&state.store, &body.name, state.clock.now()).await?;
     let app = created.app;
-    Ok(HttpResponse::Created().insert_header((actix_web::http::header::CACHE_CONTROL, "no-store")).json(
-        CreatedAppResponse {
-            app: AppResponse { id: app.id, name: app.name, created_at: rfc3339(app.created_at) },
-            master_token: created.master_token.expose().to_owned(),
-        },
-    ))
+    Ok(HttpResponse::Created()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(CreatedAppResponse { app: app.into(), master_token: created.master_token.expose().to_owned() }))
 }
 
 /// `GET /admin/v1/apps/{app}`.
@@ -89,11 +103,26 @@ pub async fn get_app(admin: AppAdmin) -> Result<HttpResponse, ApiError> {
         .get_app(&app_id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("application `{app_id}` not found")))?;
-    Ok(HttpResponse::Ok().json(AppResponse {
-        id: app.id,
-        name: app.name,
-        created_at: rfc3339(app.created_at),
-    }))
+    Ok(HttpResponse::Ok().json(AppResponse::from(app)))
+}
+
+/// `PATCH /admin/v1/apps/{app}` with `forward_auth`.
+#[utoipa::path(patch, operation_id = "update_app", summary = "Change an application's settings", path = "/admin/v1/apps/{app}", tag = "applications",
+    params(("app" = String, Path, description = "application id")),
+    request_body = UpdateAppRequest,
+    responses((status = 200, description = "the changed application", body = AppResponse)),
+    security(("bearer" = []), ("token" = [])))]
+pub async fn update_app(admin: AppAdmin, body: ApiJson<UpdateAppRequest>) -> Result<HttpResponse, ApiError> {
+    let AppAdmin { state, app: app_id, .. } = admin;
+    let not_found = || ApiError::NotFound(format!("application `{app_id}` not found"));
+    let Some(forward_auth) = body.forward_auth else {
+        return Err(ApiError::BadRequest("give forward_auth".into()));
+    };
+    if !state.store.set_forward_auth(&app_id, forward_auth).await? {
+        return Err(not_found());
+    }
+    let app = state.store.get_app(&app_id).await?.ok_or_else(not_found)?;
+    Ok(HttpResponse::Ok().json(AppResponse::from(app)))
 }
 
 /// `POST /admin/v1/apps/{app}/master-token/rotate`: the new token, once; the old
@@ -107,7 +136,7 @@ pub async fn rotate_master_token(admin: AppAdmin) -> Result<HttpResponse, ApiErr
     let AppAdmin { state, app: app_id, caller } = admin;
     let presented = match &caller {
         super::Caller::Master { token_hash, .. } => Some(&token_hash[..]),
-        super::Caller::AdminToken { .. } => None,
+        super::Caller::AdminToken { .. } | super::Caller::ApiToken { .. } => None,
     };
     let token = platform_tokens::rotate_master(&state.store, &app_id, presented, state.clock.now()).await?;
     Ok(HttpResponse::Ok()

@@ -1,17 +1,17 @@
 //! Mobile tokens: many per application, each with a name and an optional expiry;
 //! listed, renamed, disabled and deleted. The value is shown only at creation.
 
-use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::error::ApiError;
 use super::page::{Page, PageQuery};
+use super::tokens;
 use super::ApiJson;
 use super::{parse_rfc3339, rfc3339, AppAdmin};
-use crate::domain::platform_tokens::PlatformToken;
-use crate::domain::platform_tokens::{self, TokenKind};
+use crate::domain::platform_tokens::{self, NewToken, PlatformToken, TokenKind};
+use crate::store::TokenFilter;
 
 const KIND: TokenKind = TokenKind::Mobile;
 
@@ -70,20 +70,15 @@ impl From<PlatformToken> for MobileTokenResponse {
     }
 }
 
-fn not_found(id: &str) -> ApiError {
-    ApiError::NotFound(format!("mobile token `{id}` not found"))
-}
-
 /// `GET /admin/v1/apps/{app}/mobile-tokens?limit=&offset=`.
 #[utoipa::path(get, operation_id = "list_mobile_tokens", summary = "List the application's mobile tokens", path = "/admin/v1/apps/{app}/mobile-tokens", tag = "mobile tokens",
     params(("app" = String, Path, description = "application id"), PageQuery),
     responses((status = 200, description = "one page of mobile tokens", body = Page<MobileTokenResponse>)),
     security(("bearer" = []), ("token" = [])))]
 pub async fn list(admin: AppAdmin, page: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
-    let AppAdmin { state, app, .. } = admin;
-    let (limit, offset) = page.bounds()?;
-    let (rows, total) = state.store.list_platform_tokens(&app, KIND.name(), limit, offset).await?;
-    Ok(HttpResponse::Ok().json(Page::<MobileTokenResponse>::of(rows, total, (limit, offset))))
+    let page: Page<MobileTokenResponse> =
+        tokens::list(&admin, KIND, TokenFilter::default(), page.bounds()?).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// `POST /admin/v1/apps/{app}/mobile-tokens`: the token's value, once.
@@ -98,14 +93,21 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;
     let expires_at = body.expires_at.as_deref().map(|t| parse_rfc3339("expires_at", t)).transpose()?;
-    let created =
-        platform_tokens::create_mobile(&state.store, &app, &body.name, expires_at, state.clock.now()).await?;
-    Ok(HttpResponse::Created().insert_header((header::CACHE_CONTROL, "no-store")).json(
-        CreatedMobileTokenResponse {
-            token: created.token.expose().to_owned(),
-            details: created.record.into(),
-        },
-    ))
+    let new = NewToken { name: &body.name, expires_at, ..NewToken::default() };
+    let created = platform_tokens::mint(
+        &state.store,
+        &state.config,
+        &state.data_keys,
+        KIND,
+        &app,
+        new,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(tokens::created(&CreatedMobileTokenResponse {
+        token: created.token.expose().to_owned(),
+        details: created.record.into(),
+    }))
 }
 
 /// `GET /admin/v1/apps/{app}/mobile-tokens/{id}`.
@@ -114,11 +116,8 @@ pub async fn create(
     responses((status = 200, description = "the token, without its value", body = MobileTokenResponse)),
     security(("bearer" = []), ("token" = [])))]
 pub async fn get(admin: AppAdmin, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
-    let AppAdmin { state, app, .. } = admin;
     let (_, id) = path.into_inner();
-    let token =
-        state.store.get_platform_token(&app, KIND.name(), &id).await?.ok_or_else(|| not_found(&id))?;
-    Ok(HttpResponse::Ok().json(MobileTokenResponse::from(token)))
+    Ok(HttpResponse::Ok().json(MobileTokenResponse::from(tokens::get(&admin, KIND, &id).await?)))
 }
 
 /// `PATCH /admin/v1/apps/{app}/mobile-tokens/{id}` with `name` and/or `enabled`.
@@ -132,18 +131,15 @@ pub async fn update(
     path: web::Path<(String, String)>,
     body: ApiJson<UpdateMobileTokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let AppAdmin { state, app, .. } = admin;
     let (_, id) = path.into_inner();
     if body.name.is_none() && body.enabled.is_none() {
         return Err(ApiError::BadRequest("give name and/or enabled".into()));
     }
     let name = body.name.as_deref().map(platform_tokens::valid_name).transpose()?;
-    if !state.store.update_platform_token(&app, KIND.name(), &id, name.as_deref(), body.enabled).await? {
-        return Err(not_found(&id));
+    if !admin.state.store.update_platform_token(&admin.app, KIND, &id, name.as_deref(), body.enabled).await? {
+        return Err(tokens::not_found(KIND, &id));
     }
-    let token =
-        state.store.get_platform_token(&app, KIND.name(), &id).await?.ok_or_else(|| not_found(&id))?;
-    Ok(HttpResponse::Ok().json(MobileTokenResponse::from(token)))
+    Ok(HttpResponse::Ok().json(MobileTokenResponse::from(tokens::get(&admin, KIND, &id).await?)))
 }
 
 /// `DELETE /admin/v1/apps/{app}/mobile-tokens/{id}`.
@@ -152,10 +148,6 @@ pub async fn update(
     responses((status = 204, description = "deleted")),
     security(("bearer" = []), ("token" = [])))]
 pub async fn delete(admin: AppAdmin, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
-    let AppAdmin { state, app, .. } = admin;
     let (_, id) = path.into_inner();
-    if !state.store.delete_platform_token(&app, KIND.name(), &id).await? {
-        return Err(not_found(&id));
-    }
-    Ok(HttpResponse::NoContent().finish())
+    tokens::delete_one(&admin, KIND, &id).await
 }

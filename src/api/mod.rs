@@ -5,14 +5,18 @@
 //! Invariants: a mobile token gets 403 on every call; a caller acts only on its
 //! own application; no list or get answer holds a secret.
 
+mod api_tokens;
 mod apps;
 mod clients;
 mod departments;
 pub mod error;
+mod forward_auth;
+mod install_tokens;
 mod json;
 mod mobile_tokens;
 mod openapi;
 mod page;
+mod tokens;
 mod user_types;
 mod users;
 
@@ -25,7 +29,8 @@ use chrono::{DateTime, Utc};
 use self::error::ApiError;
 pub use self::json::ApiJson;
 use crate::domain::apps::DEFAULT_APP;
-use crate::oauth::inspect::{activity, find, Found};
+use crate::domain::platform_tokens::{AdminAccess, TokenKind};
+use crate::oauth::inspect::{authenticate, PrincipalKind};
 use crate::AppState;
 
 /// Registers every admin route from one table, which `ROUTES` also lists, so the
@@ -46,12 +51,19 @@ admin_routes! {
     get "/apps" => apps::list_apps,
     post "/apps" => apps::create_app,
     get "/apps/{app}" => apps::get_app,
+    patch "/apps/{app}" => apps::update_app,
     post "/apps/{app}/master-token/rotate" => apps::rotate_master_token,
     get "/apps/{app}/mobile-tokens" => mobile_tokens::list,
     post "/apps/{app}/mobile-tokens" => mobile_tokens::create,
     get "/apps/{app}/mobile-tokens/{id}" => mobile_tokens::get,
     patch "/apps/{app}/mobile-tokens/{id}" => mobile_tokens::update,
     delete "/apps/{app}/mobile-tokens/{id}" => mobile_tokens::delete,
+    get "/apps/{app}/api-tokens" => api_tokens::list,
+    post "/apps/{app}/api-tokens" => api_tokens::create,
+    post "/apps/{app}/api-tokens/delete" => api_tokens::delete_many,
+    get "/apps/{app}/api-tokens/{id}" => api_tokens::get,
+    delete "/apps/{app}/api-tokens/{id}" => api_tokens::delete,
+    get "/apps/{app}/api-tokens/{id}/reveal" => api_tokens::reveal,
     get "/apps/{app}/user-types" => user_types::list,
     put "/apps/{app}/user-types/{name}" => user_types::put,
     delete "/apps/{app}/user-types/{name}" => user_types::delete,
@@ -90,8 +102,37 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .error_handler(|err, _req| ApiError::BadRequest(format!("the query is not valid: {err}")).into());
     let path = web::PathConfig::default()
         .error_handler(|err, _req| ApiError::BadRequest(format!("the path is not valid: {err}")).into());
+    // The platform's own token calls, beside the admin API: install tokens for
+    // devices, and forward auth for gateways.
+    cfg.service(
+        web::resource("/v3/users/token").app_data(query.clone()).route(web::get().to(install_tokens::issue)),
+    );
+    cfg.route("/v1/auth/check", web::get().to(forward_auth::check));
     let scope = web::scope("/admin/v1").app_data(json).app_data(query).app_data(path);
-    cfg.service(register(scope).default_service(web::to(not_found)));
+    cfg.service(
+        register(scope)
+            .default_service(web::to(not_found))
+            .wrap(actix_web::middleware::from_fn(forget_tokens_after_writes)),
+    );
+}
+
+/// A change through the admin API (a token, a user, a user type, an application
+/// setting) takes effect on this instance at the next check: the token cache is
+/// cleared after every successful write. Other instances notice the change
+/// counter within one poll.
+async fn forget_tokens_after_writes(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let writes = !matches!(*req.method(), actix_web::http::Method::GET | actix_web::http::Method::HEAD);
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let res = next.call(req).await?;
+    if writes && res.status().is_success() {
+        if let Some(state) = state {
+            state.tokens.clear();
+        }
+    }
+    Ok(res)
 }
 
 async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
@@ -106,6 +147,8 @@ pub enum Caller {
     /// The application's master token, with the SHA-256 of the value presented
     /// (a rotation replaces exactly that value).
     Master { app: String, token_hash: [u8; 32] },
+    /// An API token of a user whose type carries `admin`.
+    ApiToken { app: String, user: String },
 }
 
 impl Caller {
@@ -118,7 +161,9 @@ impl Caller {
     /// Checks the caller may act on application `app`.
     fn for_app(self, app: &str) -> Result<Caller, ApiError> {
         let own = match &self {
-            Caller::AdminToken { app: own } | Caller::Master { app: own, .. } => own,
+            Caller::AdminToken { app: own }
+            | Caller::Master { app: own, .. }
+            | Caller::ApiToken { app: own, .. } => own,
         };
         if own != app && !self.is_platform_admin() {
             return Err(ApiError::Forbidden("these credentials belong to another application".into()));
@@ -196,40 +241,64 @@ impl actix_web::FromRequest for PlatformAdmin {
 /// Authenticates the caller from `Authorization: Bearer <t>` or `Token <t>`, and
 /// checks it may act on `app`.
 pub async fn caller(state: &Arc<AppState>, req: &HttpRequest, app: &str) -> Result<Caller, ApiError> {
-    let value = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(|| {
+    let token = bearer_or_token(req)?.ok_or_else(|| {
         ApiError::Unauthenticated("send Authorization: Bearer <token> or Token <token>".into())
     })?;
-    let token = match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token") =>
-        {
-            token.trim()
-        }
-        _ => {
-            return Err(ApiError::Unauthenticated("the Authorization scheme must be Bearer or Token".into()))
-        }
-    };
     let refused = || ApiError::Unauthenticated("the token is not valid, expired or revoked".into());
-    let found = find(state, token).await?.ok_or_else(refused)?;
-    let is_jwt = matches!(found, Found::Access(_));
-    let active = activity(state, found).await?.ok_or_else(refused)?;
+    let principal = authenticate(state, token).await?.ok_or_else(refused)?;
     let now = state.clock.now();
-    let caller = match (active.kind, is_jwt) {
-        (_, true) if active.scope.has_admin() => Caller::AdminToken { app: active.app },
-        (_, true) => return Err(ApiError::Forbidden("the access token lacks the admin scope".into())),
-        ("master", false) => {
-            if let Some(id) = &active.token_id {
+    let caller = match principal.kind {
+        PrincipalKind::Access if principal.scope.has_admin() => Caller::AdminToken { app: principal.app },
+        PrincipalKind::Access => {
+            return Err(ApiError::Forbidden("the access token lacks the admin scope".into()))
+        }
+        PrincipalKind::Opaque(kind) => {
+            let allowed = match kind.policy().admin_api {
+                AdminAccess::Always => true,
+                AdminAccess::WithAdminScope => principal.scope.has_admin(),
+                AdminAccess::Never => false,
+            };
+            if !allowed {
+                return Err(ApiError::Forbidden(format!(
+                    "a {} token cannot use the admin API; use the application's master token \
+                     or an API token of an administrator",
+                    kind.name()
+                )));
+            }
+            if let Some(id) = &principal.token_id {
                 state.token_use.record(id, now);
             }
-            Caller::Master { app: active.app, token_hash: crate::tokens::secret::hash(token.as_bytes()) }
-        }
-        (kind, false) => {
-            return Err(ApiError::Forbidden(format!(
-                "a {kind} token cannot use the admin API; use the application's master token"
-            )))
+            match kind {
+                TokenKind::Master => Caller::Master {
+                    app: principal.app,
+                    token_hash: crate::tokens::secret::hash(token.as_bytes()),
+                },
+                TokenKind::Api | TokenKind::Mobile | TokenKind::Install | TokenKind::Refresh => {
+                    Caller::ApiToken { app: principal.app, user: principal.sub.unwrap_or_default() }
+                }
+            }
         }
     };
     caller.for_app(app)
+}
+
+/// The token of `Authorization: Bearer <t>` or `Token <t>`; `None` without the
+/// header, an error for another scheme.
+pub fn bearer_or_token(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::Unauthenticated("the Authorization header is not valid text".into()))?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token") =>
+        {
+            Ok(Some(token.trim()))
+        }
+        _ => Err(ApiError::Unauthenticated("the Authorization scheme must be Bearer or Token".into())),
+    }
 }
 
 /// RFC 3339 in UTC, as every time in the admin API's JSON.

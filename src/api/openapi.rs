@@ -8,7 +8,8 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::apps::{AppResponse, CreateAppRequest, CreatedAppResponse, MasterTokenResponse};
+use super::api_tokens::{ApiTokenResponse, CreateApiTokenRequest, CreatedApiTokenResponse};
+use super::apps::{AppResponse, CreateAppRequest, CreatedAppResponse, MasterTokenResponse, UpdateAppRequest};
 use super::clients::{ClientResponse, CreateClientRequest, CreatedClientResponse};
 use super::departments::{DepartmentRequest, DepartmentResponse};
 use super::error::Problem;
@@ -16,23 +17,31 @@ use super::mobile_tokens::{
     CreateMobileTokenRequest, CreatedMobileTokenResponse, MobileTokenResponse, UpdateMobileTokenRequest,
 };
 use super::page::{Items, Page};
+use super::tokens::{DeleteTokensRequest, DeletedResponse, RevealedTokenResponse};
 use super::user_types::{UserTypeRequest, UserTypeResponse};
 use super::users::{CreateUserRequest, UpdateUserRequest, UserResponse};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "tessera admin API", description = "Applications, their clients, platform tokens, users, departments and user types."),
+    info(title = "tessera admin API", description = "Applications, their clients, platform tokens (master, mobile, API), mobile sessions, users, departments and user types."),
     paths(
         get_openapi,
         super::apps::list_apps,
         super::apps::create_app,
         super::apps::get_app,
+        super::apps::update_app,
         super::apps::rotate_master_token,
         super::mobile_tokens::list,
         super::mobile_tokens::create,
         super::mobile_tokens::get,
         super::mobile_tokens::update,
         super::mobile_tokens::delete,
+        super::api_tokens::list,
+        super::api_tokens::create,
+        super::api_tokens::get,
+        super::api_tokens::reveal,
+        super::api_tokens::delete,
+        super::api_tokens::delete_many,
         super::user_types::list,
         super::user_types::put,
         super::user_types::delete,
@@ -54,6 +63,7 @@ use super::users::{CreateUserRequest, UpdateUserRequest, UserResponse};
         AppResponse,
         Page<AppResponse>,
         CreateAppRequest,
+        UpdateAppRequest,
         CreatedAppResponse,
         MasterTokenResponse,
         CreateMobileTokenRequest,
@@ -61,6 +71,13 @@ use super::users::{CreateUserRequest, UpdateUserRequest, UserResponse};
         MobileTokenResponse,
         CreatedMobileTokenResponse,
         Page<MobileTokenResponse>,
+        CreateApiTokenRequest,
+        ApiTokenResponse,
+        CreatedApiTokenResponse,
+        Page<ApiTokenResponse>,
+        DeleteTokensRequest,
+        DeletedResponse,
+        RevealedTokenResponse,
         UserTypeRequest,
         UserTypeResponse,
         Items<UserTypeResponse>,

@@ -2,9 +2,8 @@
 
 use ring::rand::SystemRandom;
 
-use super::platform_tokens::TokenKind;
+use super::platform_tokens::{self, TokenKind};
 use super::DomainError;
-use crate::domain::platform_tokens::PlatformToken;
 use crate::store::Store;
 use crate::tokens::secret::{self, Secret};
 
@@ -16,6 +15,8 @@ pub struct Application {
     pub id: String,
     pub name: String,
     pub created_at: i64,
+    /// Whether `/v1/auth/check` answers for this application.
+    pub forward_auth: bool,
 }
 
 /// An application just created, with its master token, shown only now.
@@ -30,18 +31,14 @@ pub async fn create(store: &Store, name: &str, now: i64) -> Result<CreatedApp, D
     let name = super::valid_text("the application name", name, 200)?;
     let name = name.as_str();
     let rng = SystemRandom::new();
-    let app = Application { id: secret::generate_id(&rng)?, name: name.to_owned(), created_at: now };
-    let master_token = secret::generate(&rng, TokenKind::Master.prefix())?;
-    let record = PlatformToken {
+    let app = Application {
         id: secret::generate_id(&rng)?,
-        kind: TokenKind::Master.name().to_owned(),
-        app_id: app.id.clone(),
-        name: "master".to_owned(),
-        enabled: true,
+        name: name.to_owned(),
         created_at: now,
-        expires_at: None,
-        last_used_at: None,
+        forward_auth: false,
     };
+    let master_token = TokenKind::Master.new_value(&rng)?;
+    let record = platform_tokens::master_record(&rng, &app.id, now)?;
     store.insert_app_with_master(&app, &record, &secret::hash(master_token.expose().as_bytes())).await?;
     Ok(CreatedApp { app, master_token })
 }

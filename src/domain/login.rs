@@ -117,19 +117,32 @@ pub async fn user_type_bound(
     user: &User,
 ) -> Result<ScopeSet, DomainError> {
     let name = user.user_type.as_deref().unwrap_or(&users.default_user_type);
-    let defined = match store.get_user_type(&user.app_id, name).await? {
-        Some(own) => Some(own.scope),
-        None => users.user_types.get(name).cloned(),
-    };
     // The admin flag adds `admin` to whatever the type allows.
     let admin = if user.is_admin { scopes.admin() } else { ScopeSet::EMPTY };
-    match defined.map(|s| scopes.parse(&s)) {
-        Some(Ok(set)) => Ok(set.union(admin)),
-        _ => {
+    match type_scopes(store, users, scopes, &user.app_id, name).await? {
+        Some(set) => Ok(set.union(admin)),
+        None => {
             tracing::warn!(user_id = %user.id, user_type = name, "user type is not defined; it allows nothing");
             Ok(admin)
         }
     }
+}
+
+/// What user type `name` of application `app_id` allows: the application's own
+/// definition, else the configured one; `None` when neither defines it (or its
+/// scope no longer parses).
+pub async fn type_scopes(
+    store: &Store,
+    users: &UsersConfig,
+    scopes: &ScopeModel,
+    app_id: &str,
+    name: &str,
+) -> Result<Option<ScopeSet>, DomainError> {
+    let defined = match store.get_user_type(app_id, name).await? {
+        Some(own) => Some(own.scope),
+        None => users.user_types.get(name).cloned(),
+    };
+    Ok(defined.and_then(|s| scopes.parse(&s).ok()))
 }
 
 /// A browser session: its CSRF token, and who signed in through it and when.

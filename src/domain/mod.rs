@@ -30,6 +30,8 @@ pub enum DomainError {
     Random,
     #[error("password hashing failed: {0}")]
     PasswordHash(String),
+    #[error(transparent)]
+    Seal(#[from] crate::tokens::sealed::SealError),
 }
 
 impl From<ring::error::Unspecified> for DomainError {

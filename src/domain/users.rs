@@ -150,7 +150,7 @@ pub async fn update(
 
 /// The department must be one of the application's: a misspelt name is an error,
 /// never a new department.
-async fn require_department(store: &Store, app_id: &str, name: &str) -> Result<(), DomainError> {
+pub async fn require_department(store: &Store, app_id: &str, name: &str) -> Result<(), DomainError> {
     if !store.department_exists(app_id, name).await? {
         return Err(DomainError::Unprocessable(format!(
             "department `{}` does not exist in this application; create it first",
@@ -271,7 +271,8 @@ mod tests {
 
     fn cheap() -> SecurityConfig {
         SecurityConfig {
-            data_key: String::new(),
+            data_keys: Vec::new(),
+            data_key_file: std::path::PathBuf::new(),
             argon2_memory_kib: 1024,
             argon2_iterations: 1,
             argon2_parallelism: 1,

@@ -10,7 +10,8 @@ use serde::Serialize;
 
 use super::client_auth::authenticated_form;
 use super::error::OAuthError;
-use super::inspect::{activity, find};
+use super::inspect::{authenticate, PrincipalKind};
+use crate::tokens::secret;
 use crate::AppState;
 
 /// The RFC 7662 §2.2 answer.
@@ -45,6 +46,10 @@ pub struct IntrospectionResponse {
     pub department: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub install_id: Option<String>,
 }
 
 /// `POST /introspect`.
@@ -56,33 +61,39 @@ pub async fn post_introspect(
     let state: Arc<AppState> = state.into_inner();
     let (form, client) = authenticated_form(&req, payload, &state).await?;
     let token = form.require("token")?;
-    let server_error =
-        |e: crate::store::StoreError| OAuthError::Server(format!("introspection lookup failed: {e}"));
-    let active = match find(&state, token).await.map_err(server_error)? {
-        Some(found) => activity(&state, found).await.map_err(server_error)?,
-        None => None,
+    let active = authenticate(&state, token)
+        .await
+        .map_err(|e| OAuthError::Server(format!("introspection lookup failed: {e}")))?;
+    // A device-bound token is active only with its own install id, when the caller
+    // names one.
+    let install_matches = |a: &super::inspect::Principal| match (form.get("install_id"), &a.install_id) {
+        (Some(sent), Some(bound)) => secret::constant_time_eq(sent.as_bytes(), bound.as_bytes()),
+        (Some(_), None) | (None, _) => true,
     };
     let answer = match active {
-        Some(a) if a.app == client.client.app_id => {
+        Some(a) if a.app == client.client.app_id && install_matches(&a) => {
             if let Some(id) = &a.token_id {
                 state.token_use.record(id, state.clock.now());
             }
+            let is_access = a.kind == PrincipalKind::Access;
             IntrospectionResponse {
                 active: true,
                 scope: Some(state.scopes.format(a.scope)),
                 client_id: a.client_id,
-                token_type: (a.kind == "access_token").then_some("Bearer"),
+                token_type: is_access.then_some("Bearer"),
                 exp: a.exp,
                 iat: a.iat,
                 sub: a.sub,
-                aud: (a.kind == "access_token").then(|| state.config.tokens.audience.clone()),
+                aud: is_access.then(|| state.config.tokens.audience.clone()),
                 iss: Some(state.config.issuer.clone()),
                 jti: a.jti,
-                token_kind: Some(a.kind),
+                token_kind: Some(a.kind.name()),
                 profile: a.profile.map(|p| p.name()),
                 app: Some(a.app),
                 department: a.department,
                 user_type: a.user_type,
+                username: a.username,
+                install_id: a.install_id,
             }
         }
         _ => IntrospectionResponse::default(),

@@ -38,10 +38,12 @@ pub async fn post_revoke(
             }
             state.store.revoke_access_token(&claims.jti, claims.exp).await.map_err(server_error)?;
         }
+        // No platform kind is revocable by a client (the registry says so); they
+        // are rotated, disabled or deleted through the admin API.
         Some(Found::Platform(token)) => {
             return Err(OAuthError::UnsupportedTokenType(format!(
                 "a {} token is rotated, disabled or deleted through the admin API",
-                token.kind
+                token.kind.name()
             )))
         }
         None => {}

@@ -1,5 +1,6 @@
 //! Applications.
 
+use super::changes::{bump_name, ChangeCounter, BUMP};
 use super::{domain_row, on_pool, BeginWrite, Store, StoreError};
 use crate::domain::apps::Application;
 
@@ -7,7 +8,10 @@ domain_row!(AppRow => Application {
     id: String,
     name: String,
     created_at: i64,
+    forward_auth: bool,
 });
+
+const COLUMNS: &str = "id, name, created_at, forward_auth";
 
 impl Store {
     pub async fn insert_app(&self, app: &Application) -> Result<(), StoreError> {
@@ -55,7 +59,7 @@ impl Store {
 
     pub async fn get_app(&self, id: &str) -> Result<Option<Application>, StoreError> {
         let row = on_pool!(self, pool => {
-            sqlx::query_as::<_, AppRow>("SELECT id, name, created_at FROM applications WHERE id = $1")
+            sqlx::query_as::<_, AppRow>(&format!("SELECT {COLUMNS} FROM applications WHERE id = $1"))
                 .bind(id)
                 .fetch_optional(pool)
                 .await?
@@ -65,7 +69,7 @@ impl Store {
 
     pub async fn list_apps(&self) -> Result<Vec<Application>, StoreError> {
         let rows = on_pool!(self, pool => {
-            sqlx::query_as::<_, AppRow>("SELECT id, name, created_at FROM applications ORDER BY created_at, id")
+            sqlx::query_as::<_, AppRow>(&format!("SELECT {COLUMNS} FROM applications ORDER BY created_at, id"))
                 .fetch_all(pool)
                 .await?
         });
@@ -83,5 +87,23 @@ impl Store {
             .await?
         });
         Ok(ids)
+    }
+
+    /// Turns forward auth (`/v1/auth/check`) on or off; answers whether the
+    /// application exists.
+    pub async fn set_forward_auth(&self, id: &str, enabled: bool) -> Result<bool, StoreError> {
+        let changed = on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let changed = sqlx::query("UPDATE applications SET forward_auth = $2 WHERE id = $1")
+                .bind(id)
+                .bind(enabled)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            sqlx::query(BUMP).bind(bump_name(ChangeCounter::Tokens)).execute(&mut *tx).await?;
+            tx.commit().await?;
+            changed
+        });
+        Ok(changed == 1)
     }
 }

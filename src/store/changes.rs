@@ -6,12 +6,16 @@ use super::{on_pool, Store, StoreError};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChangeCounter {
     Clients,
+    /// Anything that changes what a presented platform token is worth: a token,
+    /// a user, a user type, an application's forward-auth switch.
+    Tokens,
 }
 
 impl ChangeCounter {
     fn name(self) -> &'static str {
         match self {
             ChangeCounter::Clients => "clients",
+            ChangeCounter::Tokens => "tokens",
         }
     }
 }

@@ -27,6 +27,7 @@ use sqlx::sqlite::{
 };
 
 pub use changes::ChangeCounter;
+pub use platform_tokens::TokenFilter;
 
 use crate::config::{redact_url_password, DatabaseConfig};
 

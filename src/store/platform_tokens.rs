@@ -1,9 +1,13 @@
-//! Opaque platform tokens (master, mobile, ...), found by SHA-256.
+//! Opaque platform tokens of every kind the registry (`domain::platform_tokens`)
+//! names, found by SHA-256. Every change bumps the `tokens` change counter in the
+//! same transaction, so that every instance drops its token cache.
 
-use super::{domain_row, on_pool, BeginWrite, Store, StoreError};
-use crate::domain::platform_tokens::PlatformToken;
+use super::changes::{bump_name, ChangeCounter, BUMP};
+use super::{corrupt, on_pool, BeginWrite, Store, StoreError};
+use crate::domain::platform_tokens::{PlatformToken, TokenKind};
 
-domain_row!(PlatformTokenRow => PlatformToken {
+#[derive(sqlx::FromRow)]
+struct PlatformTokenRow {
     id: String,
     kind: String,
     app_id: String,
@@ -12,31 +16,84 @@ domain_row!(PlatformTokenRow => PlatformToken {
     created_at: i64,
     expires_at: Option<i64>,
     last_used_at: Option<i64>,
-});
+    user_id: Option<String>,
+    department: Option<String>,
+    user_type: Option<String>,
+    install_id: Option<String>,
+    description: Option<String>,
+}
 
-const COLUMNS: &str = "id, kind, app_id, name, enabled, created_at, expires_at, last_used_at";
+impl TryFrom<PlatformTokenRow> for PlatformToken {
+    type Error = StoreError;
+
+    fn try_from(r: PlatformTokenRow) -> Result<Self, StoreError> {
+        let kind = TokenKind::from_name(&r.kind)
+            .ok_or_else(|| corrupt("platform_tokens", format!("unknown kind `{}`", r.kind)))?;
+        Ok(PlatformToken {
+            id: r.id,
+            kind,
+            app_id: r.app_id,
+            name: r.name,
+            enabled: r.enabled,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            last_used_at: r.last_used_at,
+            user_id: r.user_id,
+            department: r.department,
+            user_type: r.user_type,
+            install_id: r.install_id,
+            description: r.description,
+        })
+    }
+}
+
+fn convert(rows: Vec<PlatformTokenRow>) -> Result<Vec<PlatformToken>, StoreError> {
+    rows.into_iter().map(PlatformToken::try_from).collect()
+}
+
+const COLUMNS: &str = "id, kind, app_id, name, enabled, created_at, expires_at, last_used_at, \
+                       user_id, department, user_type, install_id, description";
+
+/// Which of an application's tokens of one kind a list shows.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TokenFilter<'a> {
+    pub user_id: Option<&'a str>,
+}
 
 impl Store {
+    /// Stores a new token (with the ciphertext of its value for kinds an
+    /// administrator may reveal).
     pub async fn insert_platform_token(
         &self,
         token: &PlatformToken,
         token_hash: &[u8],
+        ciphertext: Option<&[u8]>,
     ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
             sqlx::query(&format!(
-                "INSERT INTO platform_tokens (token_hash, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+                "INSERT INTO platform_tokens (token_hash, secret_ciphertext, {COLUMNS}) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
             ))
             .bind(token_hash)
+            .bind(ciphertext)
             .bind(&token.id)
-            .bind(&token.kind)
+            .bind(token.kind.name())
             .bind(&token.app_id)
             .bind(&token.name)
             .bind(token.enabled)
             .bind(token.created_at)
             .bind(token.expires_at)
             .bind(token.last_used_at)
-            .execute(pool)
+            .bind(token.user_id.as_deref())
+            .bind(token.department.as_deref())
+            .bind(token.user_type.as_deref())
+            .bind(token.install_id.as_deref())
+            .bind(token.description.as_deref())
+            .execute(&mut *tx)
             .await?;
+            sqlx::query(BUMP).bind(bump_name(ChangeCounter::Tokens)).execute(&mut *tx).await?;
+            tx.commit().await?;
         });
         Ok(())
     }
@@ -51,7 +108,7 @@ impl Store {
             .fetch_optional(pool)
             .await?
         });
-        Ok(row.map(Into::into))
+        row.map(PlatformToken::try_from).transpose()
     }
 
     /// The SHA-256 the application's master token has now.
@@ -78,7 +135,8 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         let changed = on_pool!(self, pool => {
-            sqlx::query(
+            let mut tx = pool.begin_write().await?;
+            let changed = sqlx::query(
                 "UPDATE platform_tokens SET token_hash = $3, created_at = $4, last_used_at = NULL \
                  WHERE app_id = $1 AND kind = 'master' AND token_hash = $2",
             )
@@ -86,9 +144,12 @@ impl Store {
             .bind(expected)
             .bind(token_hash)
             .bind(now)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?
-            .rows_affected()
+            .rows_affected();
+            sqlx::query(BUMP).bind(bump_name(ChangeCounter::Tokens)).execute(&mut *tx).await?;
+            tx.commit().await?;
+            changed
         });
         Ok(changed == 1)
     }
@@ -97,37 +158,41 @@ impl Store {
     pub async fn list_platform_tokens(
         &self,
         app_id: &str,
-        kind: &str,
+        kind: TokenKind,
+        filter: TokenFilter<'_>,
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<PlatformToken>, i64), StoreError> {
         let (rows, total) = on_pool!(self, pool => {
             let rows = sqlx::query_as::<_, PlatformTokenRow>(&format!(
                 "SELECT {COLUMNS} FROM platform_tokens WHERE app_id = $1 AND kind = $2 \
-                 ORDER BY created_at, id LIMIT $3 OFFSET $4"
+                 AND ($3 IS NULL OR user_id = $3) ORDER BY created_at, id LIMIT $4 OFFSET $5"
             ))
             .bind(app_id)
-            .bind(kind)
+            .bind(kind.name())
+            .bind(filter.user_id)
             .bind(limit)
             .bind(offset)
             .fetch_all(pool)
             .await?;
             let total = sqlx::query_scalar::<_, i64>(
-                "SELECT COUNT(*) FROM platform_tokens WHERE app_id = $1 AND kind = $2",
+                "SELECT COUNT(*) FROM platform_tokens WHERE app_id = $1 AND kind = $2 \
+                 AND ($3 IS NULL OR user_id = $3)",
             )
             .bind(app_id)
-            .bind(kind)
+            .bind(kind.name())
+            .bind(filter.user_id)
             .fetch_one(pool)
             .await?;
             (rows, total)
         });
-        Ok((rows.into_iter().map(Into::into).collect(), total))
+        Ok((convert(rows)?, total))
     }
 
     pub async fn get_platform_token(
         &self,
         app_id: &str,
-        kind: &str,
+        kind: TokenKind,
         id: &str,
     ) -> Result<Option<PlatformToken>, StoreError> {
         let row = on_pool!(self, pool => {
@@ -135,59 +200,93 @@ impl Store {
                 "SELECT {COLUMNS} FROM platform_tokens WHERE app_id = $1 AND kind = $2 AND id = $3"
             ))
             .bind(app_id)
-            .bind(kind)
+            .bind(kind.name())
             .bind(id)
             .fetch_optional(pool)
             .await?
         });
-        Ok(row.map(Into::into))
+        row.map(PlatformToken::try_from).transpose()
+    }
+
+    /// The stored ciphertext of a token's value (kinds an administrator may reveal).
+    pub async fn platform_token_ciphertext(
+        &self,
+        app_id: &str,
+        kind: TokenKind,
+        id: &str,
+    ) -> Result<Option<Option<Vec<u8>>>, StoreError> {
+        let row = on_pool!(self, pool => {
+            sqlx::query_scalar::<_, Option<Vec<u8>>>(
+                "SELECT secret_ciphertext FROM platform_tokens WHERE app_id = $1 AND kind = $2 AND id = $3",
+            )
+            .bind(app_id)
+            .bind(kind.name())
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row)
     }
 
     /// Renames and/or enables or disables a token; answers whether it exists.
     pub async fn update_platform_token(
         &self,
         app_id: &str,
-        kind: &str,
+        kind: TokenKind,
         id: &str,
         name: Option<&str>,
         enabled: Option<bool>,
     ) -> Result<bool, StoreError> {
         let changed = on_pool!(self, pool => {
-            sqlx::query(
+            let mut tx = pool.begin_write().await?;
+            let changed = sqlx::query(
                 "UPDATE platform_tokens SET name = COALESCE($4, name), enabled = COALESCE($5, enabled) \
                  WHERE app_id = $1 AND kind = $2 AND id = $3",
             )
             .bind(app_id)
-            .bind(kind)
+            .bind(kind.name())
             .bind(id)
             .bind(name)
             .bind(enabled)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?
-            .rows_affected()
+            .rows_affected();
+            sqlx::query(BUMP).bind(bump_name(ChangeCounter::Tokens)).execute(&mut *tx).await?;
+            tx.commit().await?;
+            changed
         });
         Ok(changed == 1)
     }
 
-    pub async fn delete_platform_token(
+    /// Deletes the application's tokens of `kind` among `ids`; ids of another
+    /// application or kind are skipped. Answers how many were deleted.
+    pub async fn delete_platform_tokens(
         &self,
         app_id: &str,
-        kind: &str,
-        id: &str,
-    ) -> Result<bool, StoreError> {
+        kind: TokenKind,
+        ids: &[String],
+    ) -> Result<u64, StoreError> {
         let deleted = on_pool!(self, pool => {
-            sqlx::query("DELETE FROM platform_tokens WHERE app_id = $1 AND kind = $2 AND id = $3")
-                .bind(app_id)
-                .bind(kind)
-                .bind(id)
-                .execute(pool)
-                .await?
-                .rows_affected()
+            let mut tx = pool.begin_write().await?;
+            let mut deleted = 0;
+            for id in ids {
+                deleted += sqlx::query("DELETE FROM platform_tokens WHERE app_id = $1 AND kind = $2 AND id = $3")
+                    .bind(app_id)
+                    .bind(kind.name())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            sqlx::query(BUMP).bind(bump_name(ChangeCounter::Tokens)).execute(&mut *tx).await?;
+            tx.commit().await?;
+            deleted
         });
-        Ok(deleted == 1)
+        Ok(deleted)
     }
 
-    /// Moves `last_used_at` forward (never back) for each (id, time).
+    /// Moves `last_used_at` forward (never back) for each (id, time). Not a change
+    /// that bumps a counter: what a token is worth does not depend on it.
     pub async fn record_token_use(&self, uses: &[(String, i64)]) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;

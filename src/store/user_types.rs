@@ -1,5 +1,6 @@
 //! User types an application defines: name to scope.
 
+use super::changes::{bump_name, ChangeCounter, BUMP};
 use super::{domain_row, on_pool, BeginWrite, Store, StoreError};
 use crate::domain::users::DefinedUserType;
 
@@ -47,6 +48,7 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO user_types (app_id, name, scope, updated_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (app_id, name) DO UPDATE SET scope = excluded.scope, updated_at = excluded.updated_at",
@@ -55,8 +57,10 @@ impl Store {
             .bind(name)
             .bind(scope)
             .bind(now)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
+            sqlx::query(BUMP).bind(bump_name(ChangeCounter::Tokens)).execute(&mut *tx).await?;
+            tx.commit().await?;
         });
         Ok(())
     }
@@ -89,6 +93,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
+                sqlx::query(BUMP).bind(bump_name(ChangeCounter::Tokens)).execute(&mut *tx).await?;
                 tx.commit().await?;
                 Some(deleted == 1)
             }

@@ -1,5 +1,6 @@
 //! Users.
 
+use super::changes::{bump_name, ChangeCounter, BUMP};
 use super::{domain_row, on_pool, BeginWrite, Store, StoreError};
 use crate::domain::users::{User, UserUpdate};
 
@@ -170,6 +171,8 @@ impl Store {
                     if ends_logins {
                         end_logins!(tx, app_id, id, now);
                     }
+                    // The user's API and install tokens are worth what the user is.
+                    sqlx::query(BUMP).bind(bump_name(ChangeCounter::Tokens)).execute(&mut *tx).await?;
                     tx.commit().await?;
                     Some(row)
                 }
@@ -179,7 +182,8 @@ impl Store {
     }
 
     /// Deletes a user of `app_id` with everything that is theirs: sessions,
-    /// consents, codes, refresh token families (so every login of theirs ends).
+    /// consents, codes, refresh token families (so every login of theirs ends),
+    /// API and install tokens.
     /// A user id of another application matches nothing and changes nothing.
     pub async fn delete_user(&self, app_id: &str, id: &str) -> Result<bool, StoreError> {
         const OWNED: &str = "(SELECT u.id FROM users u WHERE u.app_id = $1 AND u.id = $2)";
@@ -192,9 +196,16 @@ impl Store {
             format!("DELETE FROM authorization_codes WHERE user_id IN {OWNED}"),
             format!("DELETE FROM consents WHERE user_id IN {OWNED}"),
             format!("DELETE FROM sessions WHERE user_id IN {OWNED}"),
+            "DELETE FROM platform_tokens WHERE app_id = $1 AND user_id = $2".to_owned(),
             "DELETE FROM users WHERE app_id = $1 AND id = $2".to_owned(),
         ];
-        self.delete_owned(app_id, id, "SELECT id FROM users WHERE app_id = $1 AND id = $2", &statements, None)
-            .await
+        self.delete_owned(
+            app_id,
+            id,
+            "SELECT id FROM users WHERE app_id = $1 AND id = $2",
+            &statements,
+            Some(ChangeCounter::Tokens),
+        )
+        .await
     }
 }

@@ -38,6 +38,10 @@ pub struct AccessClaims<'a> {
     pub department: Option<Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_type: Option<Cow<'a, str>>,
+    /// The login (refresh token family) the token was issued in, so that ending
+    /// the login (a revoked mobile session) makes it inactive at introspection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -158,6 +162,7 @@ mod tests {
             app: "default".into(),
             department: None,
             user_type: None,
+            sid: None,
         }
     }
 

@@ -114,6 +114,10 @@ impl TestEnv {
         let mut vars = vec![
             ("TESSERA__DATABASE__URL".to_owned(), db.url.clone()),
             ("TESSERA__KEYS__DIR".to_owned(), dir.path().join("keys").display().to_string()),
+            (
+                "TESSERA__SECURITY__DATA_KEY_FILE".to_owned(),
+                dir.path().join("data").join("data.key").display().to_string(),
+            ),
             ("TESSERA__SERVER__WORKERS".to_owned(), "1".to_owned()),
             ("TESSERA__DATABASE__MAX_CONNECTIONS".to_owned(), "4".to_owned()),
             ("TESSERA__SECURITY__ARGON2_MEMORY_KIB".to_owned(), "1024".to_owned()),

@@ -48,6 +48,22 @@ pub struct Minted {
     pub scope: String,
 }
 
+/// The department and user type a token for a person carries.
+#[derive(Clone, Copy, Debug)]
+pub struct PersonClaims<'a> {
+    pub department: Option<&'a str>,
+    pub user_type: &'a str,
+}
+
+impl<'a> PersonClaims<'a> {
+    pub fn of(user: &'a User, default_user_type: &'a str) -> PersonClaims<'a> {
+        PersonClaims {
+            department: user.department.as_deref(),
+            user_type: user.user_type.as_deref().unwrap_or(default_user_type),
+        }
+    }
+}
+
 /// Signs an RFC 9068 access token for `subject` (a user, a client, a platform
 /// token) on behalf of `client_id`, in application `app`.
 pub fn mint_access_token(
@@ -56,7 +72,8 @@ pub fn mint_access_token(
     client_id: &str,
     app: &str,
     granted: ScopeSet,
-    user: Option<&User>,
+    person: Option<PersonClaims<'_>>,
+    family: Option<&str>,
 ) -> Result<Minted, crate::tokens::jwt::JwtError> {
     let now = state.clock.now();
     let scope = state.scopes.format(granted);
@@ -73,10 +90,9 @@ pub fn mint_access_token(
         scope: Cow::Borrowed(&scope),
         profile: state.scopes.profile_of(granted).map(|p| Cow::Borrowed(p.name())),
         app: Cow::Borrowed(app),
-        department: user.and_then(|u| u.department.as_deref()).map(Cow::Borrowed),
-        user_type: user
-            .map(|u| u.user_type.as_deref().unwrap_or(&state.config.users.default_user_type))
-            .map(Cow::Borrowed),
+        department: person.and_then(|p| p.department).map(Cow::Borrowed),
+        user_type: person.map(|p| Cow::Borrowed(p.user_type)),
+        sid: family.map(Cow::Borrowed),
     };
     let token = state.signer.sign(&claims)?;
     Ok(Minted { token, jti, exp, scope })
@@ -99,8 +115,10 @@ impl JwtIssuer {
         app: &str,
         granted: ScopeSet,
         user: Option<&User>,
+        family: Option<&str>,
     ) -> Result<Minted, ()> {
-        mint_access_token(&self.state, subject, client_id, app, granted, user)
+        let person = user.map(|u| PersonClaims::of(u, &self.state.config.users.default_user_type));
+        mint_access_token(&self.state, subject, client_id, app, granted, person, family)
             .map_err(|e| self.fail(OAuthError::Server(format!("signing failed: {e}"))))
     }
 
@@ -124,7 +142,7 @@ impl JwtIssuer {
     }
 
     fn new_refresh_token(&self) -> Result<secret::Secret, ()> {
-        secret::generate(&SystemRandom::new(), REFRESH_PREFIX)
+        secret::generate_token(&SystemRandom::new(), REFRESH_PREFIX)
             .map_err(|_| self.fail(OAuthError::Server("the system random generator failed".into())))
     }
 
@@ -146,7 +164,8 @@ impl JwtIssuer {
                 self.fail(OAuthError::Server(format!("approved scope does not parse: {e}")));
             })?,
         };
-        let minted = self.mint(&grant.owner_id, &grant.client_id, &cached.client.app_id, granted, None)?;
+        let minted =
+            self.mint(&grant.owner_id, &grant.client_id, &cached.client.app_id, granted, None, None)?;
         let ttl = self.state.config.tokens.access_token_ttl;
         self.issued = Some(Issued {
             access_token: minted.token.clone(),
@@ -173,15 +192,28 @@ impl JwtIssuer {
         let granted = state.scopes.parse(&grant.scope.to_string()).map_err(|e| {
             self.fail(OAuthError::Server(format!("code scope does not parse: {e}")));
         })?;
-        let minted = self.mint(&user.id, &grant.client_id, &cached.client.app_id, granted, Some(&user))?;
         let now = state.clock.now();
         let mut refresh = None;
-        let mut family_id = None;
-        if cached.client.allows_grant(GrantType::RefreshToken) {
+        let family_id = if cached.client.allows_grant(GrantType::RefreshToken) {
+            Some(secret::generate_id(&SystemRandom::new()).map_err(|_| {
+                self.fail(OAuthError::Server("the system random generator failed".into()));
+            })?)
+        } else {
+            None
+        };
+        let minted = self.mint(
+            &user.id,
+            &grant.client_id,
+            &cached.client.app_id,
+            granted,
+            Some(&user),
+            family_id.as_deref(),
+        )?;
+        if let Some(family_id) = &family_id {
             let token = self.new_refresh_token()?;
             let tokens = &state.config.tokens;
             let family = RefreshFamily {
-                id: secret::generate_id(&SystemRandom::new()).map_err(|_| ())?,
+                id: family_id.clone(),
                 app_id: cached.client.app_id.clone(),
                 client_id: grant.client_id.clone(),
                 user_id: user.id.clone(),
@@ -196,7 +228,6 @@ impl JwtIssuer {
             state.store.insert_family(&family, &hash, token_expires_at).await.map_err(|e| {
                 self.fail(OAuthError::Server(format!("cannot store the refresh token: {e}")));
             })?;
-            family_id = Some(family.id);
             refresh = Some(token.expose().to_owned());
         }
         let replayed = state
@@ -287,7 +318,8 @@ impl oxide_auth_async::primitives::Issuer for JwtIssuer {
                 return Err(());
             }
         }
-        let minted = self.mint(&user.id, &family.client_id, &family.app_id, granted, Some(&user))?;
+        let minted =
+            self.mint(&user.id, &family.client_id, &family.app_id, granted, Some(&user), Some(&family.id))?;
         let ttl = state.config.tokens.access_token_ttl;
         self.issued = Some(Issued {
             access_token: minted.token.clone(),

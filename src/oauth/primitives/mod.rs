@@ -15,7 +15,7 @@ mod registrar;
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub use authorizer::{CodeAuthorizer, NoCodes};
-pub use issuer::{mint_access_token, Issued, JwtIssuer, Minted};
+pub use issuer::{mint_access_token, Issued, JwtIssuer, Minted, PersonClaims};
 pub use pkce::{PkceAuthorization, PkceToken};
 pub use registrar::Registrar;
 

@@ -12,8 +12,8 @@ use super::TokenResponse;
 use crate::domain::clients::GrantType;
 use crate::oauth::client_auth::PresentedClient;
 use crate::oauth::error::OAuthError;
-use crate::oauth::inspect::{activity, find};
-use crate::oauth::primitives::{mint_access_token, FlowMemo, Registrar};
+use crate::oauth::inspect::authenticate;
+use crate::oauth::primitives::{mint_access_token, FlowMemo, PersonClaims, Registrar};
 use crate::oauth::request::FormRequest;
 use crate::AppState;
 
@@ -51,15 +51,19 @@ pub async fn grant(
     let cached =
         memo.client().cloned().ok_or_else(|| OAuthError::Server("no authenticated client".into()))?;
 
-    // Recover the subject: an active master or mobile token of the client's application.
-    let server_error =
-        |e: crate::store::StoreError| OAuthError::Server(format!("subject token lookup failed: {e}"));
-    let invalid =
-        || OAuthError::InvalidGrant("the subject_token is not an active master or mobile token".into());
-    let found = find(&state, subject_token).await.map_err(server_error)?.ok_or_else(invalid)?;
-    let subject = activity(&state, found).await.map_err(server_error)?.ok_or_else(invalid)?;
-    let token_id = match (subject.kind, &subject.token_id) {
-        ("master" | "mobile", Some(id)) => id.clone(),
+    // Recover the subject: an active token of the client's application, of a kind
+    // the registry lets be exchanged.
+    let invalid = || {
+        OAuthError::InvalidGrant(
+            "the subject_token is not an active master, mobile, API or install token".into(),
+        )
+    };
+    let subject = authenticate(&state, subject_token)
+        .await
+        .map_err(|e| OAuthError::Server(format!("subject token lookup failed: {e}")))?
+        .ok_or_else(invalid)?;
+    let token_id = match (subject.kind.policy(), &subject.token_id) {
+        (Some(policy), Some(id)) if policy.exchange => id.clone(),
         _ => return Err(invalid()),
     };
     if subject.app != cached.client.app_id {
@@ -82,8 +86,16 @@ pub async fn grant(
             "{e} (the subject token and the client registration do not allow it)"
         ))
     })?;
-    let minted = mint_access_token(&state, &token_id, &cached.client.id, &subject.app, granted, None)
-        .map_err(|e| OAuthError::Server(format!("signing failed: {e}")))?;
+    // A user-bound subject (API, install token) speaks for its user: the JWT names
+    // the user and carries their department and user type.
+    let subject_id = subject.sub.clone().unwrap_or(token_id);
+    let person = subject
+        .user_type
+        .as_deref()
+        .map(|user_type| PersonClaims { department: subject.department.as_deref(), user_type });
+    let minted =
+        mint_access_token(&state, &subject_id, &cached.client.id, &subject.app, granted, person, None)
+            .map_err(|e| OAuthError::Server(format!("signing failed: {e}")))?;
     Ok(TokenResponse {
         access_token: minted.token,
         token_type: "Bearer",
