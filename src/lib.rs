@@ -110,7 +110,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
 /// The configured data keys; without any, outside production, the one kept in
 /// `security.data_key_file`, generated there (readable by the owner only) on
 /// first start.
-fn load_data_keys(config: &Config) -> Result<Vec<[u8; 32]>, StartError> {
+pub fn load_data_keys(config: &Config) -> Result<Vec<[u8; 32]>, StartError> {
     let configured = config.security.data_key_bytes()?;
     if !configured.is_empty() || config.environment == Environment::Production {
         return Ok(configured);

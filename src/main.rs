@@ -54,6 +54,65 @@ enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage API tokens.
+    #[command(subcommand, name = "api-token")]
+    ApiToken(ApiTokenCommand),
+    /// Look at a token offline.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum ApiTokenCommand {
+    /// Create an API token for a user; it is printed once (an administrator can
+    /// reveal it again through the admin API).
+    Create {
+        /// The user, by username or id.
+        #[arg(long)]
+        user: String,
+        /// How long it lives: `90d`, `12h`, `2w`, `3600s`; at most
+        /// `tokens.api_max_lifetime`.
+        #[arg(long = "expires-in")]
+        expires_in: String,
+        #[arg(long, default_value = "api token")]
+        name: String,
+        /// The department it acts with; the user's own when left out.
+        #[arg(long)]
+        department: Option<String>,
+        /// The user type it acts with; the user's own when left out.
+        #[arg(long = "user-type")]
+        user_type: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long, default_value = DEFAULT_APP)]
+        app: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List an application's API tokens (never their values).
+    List {
+        /// Only the tokens of this user, by username or id.
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long, default_value = DEFAULT_APP)]
+        app: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete API tokens by id; they stop at once.
+    Delete {
+        #[arg(required = true)]
+        ids: Vec<String>,
+        #[arg(long, default_value = DEFAULT_APP)]
+        app: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Say whether a string is a well-formed tessera token (prefix, length,
+    /// checksum), without asking any server; exit status 1 when it is not.
+    Check { token: String },
 }
 
 #[derive(Subcommand)]
@@ -154,6 +213,16 @@ fn main() -> ExitCode {
 }
 
 fn start(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Token(TokenCommand::Check { token }) = &cli.command {
+        // Offline: no configuration, no database.
+        return match tessera::domain::platform_tokens::check_format(token.trim()) {
+            Ok(kind) => {
+                println!("well formed: a {} token", kind.name());
+                Ok(())
+            }
+            Err(why) => anyhow::bail!("not a well-formed tessera token: {why}"),
+        };
+    }
     let environment: Environment = cli.env.parse()?;
     let config = Config::load(&Config::default_dir(), environment, std::env::vars())?;
     init_tracing(&config, matches!(cli.command, Command::Serve));
@@ -187,7 +256,105 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Client(ClientCommand::Create(args)) => client_create(args, &config).await,
         Command::User(UserCommand::Create(args)) => user_create(args, &config).await,
         Command::Keys(cmd) => keys_command(cmd, &config).await,
+        Command::ApiToken(cmd) => api_token(cmd, &config).await,
+        Command::Token(TokenCommand::Check { .. }) => Ok(()),
     }
+}
+
+/// A user of `app` by id, else by username.
+async fn find_user(store: &Store, app: &str, user: &str) -> anyhow::Result<tessera::domain::users::User> {
+    if let Some(found) = store.get_user(app, user).await? {
+        return Ok(found);
+    }
+    store.find_user(app, user).await?.with_context(|| format!("application `{app}` has no user `{user}`"))
+}
+
+/// `90d`, `12h`, `2w`, `3600s` (or bare seconds) in seconds.
+fn parse_duration(text: &str) -> anyhow::Result<i64> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let n: i64 = number.parse().with_context(|| format!("`{text}` is not a duration such as 90d"))?;
+    let unit = match unit {
+        "s" => 1,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        other => anyhow::bail!("unknown duration unit `{other}`; use s, h, d or w"),
+    };
+    n.checked_mul(unit).filter(|s| *s > 0).with_context(|| format!("`{text}` is not a positive duration"))
+}
+
+async fn api_token(cmd: ApiTokenCommand, config: &Config) -> anyhow::Result<()> {
+    use tessera::domain::platform_tokens::{self, NewToken, TokenKind};
+    let store = open(config).await?;
+    match cmd {
+        ApiTokenCommand::Create { user, expires_in, name, department, user_type, description, app, json } => {
+            let data_keys = tessera::tokens::sealed::DataKeys::new(&tessera::load_data_keys(config)?);
+            let user = find_user(&store, &app, &user).await?;
+            let now = now();
+            let new = NewToken {
+                name: &name,
+                expires_at: Some(now + parse_duration(&expires_in)?),
+                user: Some(&user),
+                department: department.as_deref(),
+                user_type: user_type.as_deref(),
+                install_id: None,
+                description: description.as_deref(),
+            };
+            let created =
+                platform_tokens::mint(&store, config, &data_keys, TokenKind::Api, &app, new, now).await?;
+            let t = &created.record;
+            if json {
+                println!(
+                    "{}",
+                    json!({ "id": t.id, "token": created.token.expose(), "name": t.name, "user": user.id,
+                        "department": t.department, "user_type": t.user_type,
+                        "expires_at": t.expires_at.map(tessera::api::rfc3339), "tenant_id": t.app_id })
+                );
+            } else {
+                println!("API token {} created for {} (id {})", t.name, user.username, t.id);
+                println!("token: {}", created.token.expose());
+            }
+        }
+        ApiTokenCommand::List { user, app, json } => {
+            let user_id = match &user {
+                Some(u) => Some(find_user(&store, &app, u).await?.id),
+                None => None,
+            };
+            let filter = tessera::store::TokenFilter { user_id: user_id.as_deref() };
+            let (rows, _) = store.list_platform_tokens(&app, TokenKind::Api, filter, 10_000, 0).await?;
+            if json {
+                let items: Vec<_> = rows
+                    .iter()
+                    .map(|t| {
+                        json!({ "id": t.id, "name": t.name, "user": t.user_id, "department": t.department,
+                            "user_type": t.user_type, "expires_at": t.expires_at.map(tessera::api::rfc3339),
+                            "last_used_at": t.last_used_at.map(tessera::api::rfc3339) })
+                    })
+                    .collect();
+                println!("{}", serde_json::Value::Array(items));
+            } else {
+                for t in rows {
+                    let expires = t.expires_at.map(tessera::api::rfc3339).unwrap_or_default();
+                    println!("{}\t{}\t{}\t{}", t.id, t.name, t.user_id.unwrap_or_default(), expires);
+                }
+            }
+        }
+        ApiTokenCommand::Delete { ids, app } => {
+            let deleted = store.delete_platform_tokens(&app, TokenKind::Api, &ids).await?;
+            println!("deleted {deleted} of {} API tokens", ids.len());
+            if deleted as usize != ids.len() {
+                anyhow::bail!(
+                    "{} of the ids are not API tokens of application `{app}`",
+                    ids.len() - deleted as usize
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn open(config: &Config) -> anyhow::Result<Store> {
