@@ -24,7 +24,8 @@ async fn snapshot(store: &Store, app: &str) -> String {
     let users = store.list_users(app, 200, 0).await.unwrap();
     let passwords: Vec<_> = users.0.iter().map(|u| u.password_hash.clone()).collect();
     format!(
-        "{users:?}\n{passwords:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+        "{users:?}\n{passwords:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+        store.list_mobile_sessions(app, None, 0, 200, 0).await.unwrap(),
         store.get_app(app).await.unwrap(),
         store.list_clients_page(app, 200, 0).await.unwrap(),
         store.list_platform_tokens(app, TokenKind::Mobile, TokenFilter::default(), 200, 0).await.unwrap(),
@@ -90,6 +91,8 @@ async fn no_admin_route_lets_one_application_touch_another(backend: Backend) {
     let b_api =
         platform_tokens::mint(&store, config, keys, TokenKind::Api, "default", new, now).await.unwrap();
     let b_rs = server.confidential_client(&["mobile"]);
+    let (b_sessions, _) = store.list_mobile_sessions("default", None, 0, 10, 0).await.unwrap();
+    let b_session = b_sessions[0].id.clone();
     let before = snapshot(&store, "default").await;
 
     // A: another application and its master token.
@@ -106,6 +109,8 @@ async fn no_admin_route_lets_one_application_touch_another(backend: Backend) {
             b_mobile.record.id.clone()
         } else if rel.contains("/api-tokens/") {
             b_api.record.id.clone()
+        } else if rel.contains("/mobile-sessions/") {
+            b_session.clone()
         } else {
             "none".to_owned()
         }
@@ -124,7 +129,8 @@ async fn no_admin_route_lets_one_application_touch_another(backend: Backend) {
                 .http
                 .request(Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(), server.url(&url))
                 .header("authorization", &a_auth);
-            let b_ids = [b_user.as_str(), b_api.record.id.as_str(), b_mobile.record.id.as_str()];
+            let b_ids =
+                [b_user.as_str(), b_api.record.id.as_str(), b_mobile.record.id.as_str(), b_session.as_str()];
             if let Some(body) = body_for(method, rel, &b_ids) {
                 req = req.json(&body);
             }
@@ -142,6 +148,13 @@ async fn no_admin_route_lets_one_application_touch_another(backend: Backend) {
         walked += 1;
         // A's own application with B's ids. (A defining a user type of the same
         // name is A's own business: names are per application.)
+        // A bulk delete in A's own application naming B's ids deletes none of them.
+        if rel.ends_with("/delete") {
+            let (url, res) = call(&a_id).await;
+            assert_eq!(res.status(), 200, "{method} {url}");
+            assert_eq!(res.json::<Value>().await.unwrap()["deleted"], 0, "{method} {url}");
+            walked += 1;
+        }
         if (rel.contains("{id}") || rel.contains("{name}"))
             && !(method == "put" && rel.contains("/user-types/"))
         {

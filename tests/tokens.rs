@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::flow::{authorize_query, browser, param, VERIFIER};
 use common::{Backend, TestClient, TestServer};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -13,6 +14,7 @@ on_both_backends!(
     install_tokens_are_bound_to_their_install_id,
     forward_auth_answers_for_enabled_applications_only,
     the_cli_makes_lists_and_deletes_api_tokens,
+    mobile_sessions_are_listed_and_revoked_with_their_tokens,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -482,5 +484,102 @@ async fn the_cli_makes_lists_and_deletes_api_tokens(backend: Backend) {
     // The CLI is another process: the server notices within one poll.
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     assert_eq!(x.introspect(&server, &[("token", &token)]).await["active"], false);
+    server.stop().await;
+}
+
+/// Signs `username` in through `client` in a fresh browser: (access, refresh).
+async fn sign_in(server: &TestServer, client: &str, username: &str) -> (String, String) {
+    let query = authorize_query(client, "mobile", "s");
+    let params = server.approve(&browser(), &query, username, PASSWORD).await;
+    let code = param(&params, "code").unwrap().to_owned();
+    let tokens: Value = server.redeem(client, &code, VERIFIER).await.json().await.unwrap();
+    (
+        tokens["access_token"].as_str().unwrap().to_owned(),
+        tokens["refresh_token"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn mobile_sessions_are_listed_and_revoked_with_their_tokens(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let now = server.state.clock.now();
+    let master = tessera::domain::platform_tokens::rotate_master(&server.state.store, "default", None, now)
+        .await
+        .unwrap();
+    let admin = Tenant {
+        id: "default".into(),
+        master: master.expose().to_owned(),
+        rs: server.confidential_client(&["mobile"]),
+        operator: server.user("ada", PASSWORD, &["--email", "ada@example.com", "--department", "north"]),
+        administrator: server.user("bob", PASSWORD, &["--user-type", "manager"]),
+    };
+    let mobile = server.public_client("mobile", &["mobile"]);
+    let web = server.public_client("public", &["mobile"]);
+    let (ada_access, ada_refresh) = sign_in(&server, &mobile, "ada").await;
+    let (_, ada_tablet) = sign_in(&server, &mobile, "ada").await;
+    let (_, bob_refresh) = sign_in(&server, &mobile, "bob").await;
+    // A login through a web client is no mobile session.
+    sign_in(&server, &web, "ada").await;
+
+    let list: Value = admin.call(&server, Method::GET, "/mobile-sessions", None).await.json().await.unwrap();
+    assert_eq!(list["total"], 3, "{list}");
+    let items = list["items"].as_array().unwrap();
+    let ada: Vec<&Value> = items.iter().filter(|s| s["username"] == "ada").collect();
+    assert_eq!(ada.len(), 2);
+    assert_eq!(ada[0]["email"], "ada@example.com");
+    assert_eq!(ada[0]["department"], "north");
+    assert_eq!(ada[0]["user_type"], "operator");
+    assert_eq!(ada[0]["client_id"], mobile.as_str());
+    assert_eq!(ada[0]["user"], admin.operator.as_str());
+    for field in ["last_active", "expires_at", "created_at"] {
+        assert!(ada[0][field].as_str().unwrap().ends_with('Z'), "{field}");
+    }
+    assert!(!list.to_string().contains("tsr_"), "{list}");
+    let bobs: Value = admin
+        .call(&server, Method::GET, &format!("/mobile-sessions?user={}", admin.administrator), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(bobs["total"], 1);
+    assert_eq!(bobs["items"][0]["user_type"], "manager");
+    let bob_session = bobs["items"][0]["id"].as_str().unwrap().to_owned();
+
+    // Revoke the session ada's access token came from: its refresh token stops,
+    // the access token is inactive; her other session goes on.
+    assert_eq!(admin.introspect(&server, &[("token", &ada_access)]).await["active"], true);
+    let sid = common::claims_unverified(&ada_access)["sid"].as_str().unwrap().to_owned();
+    let one: Value = admin
+        .call(&server, Method::GET, &format!("/mobile-sessions/{sid}"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one["username"], "ada");
+    assert_eq!(
+        admin.call(&server, Method::DELETE, &format!("/mobile-sessions/{sid}"), None).await.status(),
+        204
+    );
+    assert_eq!(admin.introspect(&server, &[("token", &ada_access)]).await, json!({ "active": false }));
+    let res = server.refresh(&mobile, &ada_refresh, None).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    assert_eq!(server.refresh(&mobile, &ada_tablet, None).await.status(), 200);
+    assert_eq!(
+        admin.call(&server, Method::GET, &format!("/mobile-sessions/{sid}"), None).await.status(),
+        404
+    );
+    assert_eq!(
+        admin.call(&server, Method::DELETE, &format!("/mobile-sessions/{sid}"), None).await.status(),
+        404
+    );
+
+    // In bulk: unknown ids are skipped, the count says so.
+    let ids = json!({ "ids": [bob_session, sid, "nope"] });
+    let res = admin.call(&server, Method::POST, "/mobile-sessions/delete", Some(ids)).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["deleted"], 1);
+    assert_eq!(server.refresh(&mobile, &bob_refresh, None).await.status(), 400);
+    let list: Value = admin.call(&server, Method::GET, "/mobile-sessions", None).await.json().await.unwrap();
+    assert_eq!(list["total"], 1);
     server.stop().await;
 }

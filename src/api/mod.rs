@@ -13,6 +13,7 @@ pub mod error;
 mod forward_auth;
 mod install_tokens;
 mod json;
+mod mobile_sessions;
 mod mobile_tokens;
 mod openapi;
 mod page;
@@ -64,6 +65,10 @@ admin_routes! {
     get "/apps/{app}/api-tokens/{id}" => api_tokens::get,
     delete "/apps/{app}/api-tokens/{id}" => api_tokens::delete,
     get "/apps/{app}/api-tokens/{id}/reveal" => api_tokens::reveal,
+    get "/apps/{app}/mobile-sessions" => mobile_sessions::list,
+    post "/apps/{app}/mobile-sessions/delete" => mobile_sessions::delete_many,
+    get "/apps/{app}/mobile-sessions/{id}" => mobile_sessions::get,
+    delete "/apps/{app}/mobile-sessions/{id}" => mobile_sessions::delete,
     get "/apps/{app}/user-types" => user_types::list,
     put "/apps/{app}/user-types/{name}" => user_types::put,
     delete "/apps/{app}/user-types/{name}" => user_types::delete,

@@ -13,6 +13,7 @@ use super::apps::{AppResponse, CreateAppRequest, CreatedAppResponse, MasterToken
 use super::clients::{ClientResponse, CreateClientRequest, CreatedClientResponse};
 use super::departments::{DepartmentRequest, DepartmentResponse};
 use super::error::Problem;
+use super::mobile_sessions::MobileSessionResponse;
 use super::mobile_tokens::{
     CreateMobileTokenRequest, CreatedMobileTokenResponse, MobileTokenResponse, UpdateMobileTokenRequest,
 };
@@ -42,6 +43,10 @@ use super::users::{CreateUserRequest, UpdateUserRequest, UserResponse};
         super::api_tokens::reveal,
         super::api_tokens::delete,
         super::api_tokens::delete_many,
+        super::mobile_sessions::list,
+        super::mobile_sessions::get,
+        super::mobile_sessions::delete,
+        super::mobile_sessions::delete_many,
         super::user_types::list,
         super::user_types::put,
         super::user_types::delete,
@@ -78,6 +83,8 @@ use super::users::{CreateUserRequest, UpdateUserRequest, UserResponse};
         DeleteTokensRequest,
         DeletedResponse,
         RevealedTokenResponse,
+        MobileSessionResponse,
+        Page<MobileSessionResponse>,
         UserTypeRequest,
         UserTypeResponse,
         Items<UserTypeResponse>,

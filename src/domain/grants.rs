@@ -59,3 +59,23 @@ pub enum Rotation {
     /// The family was revoked or has expired.
     FamilyEnded,
 }
+
+/// A person signed in through a client of type `mobile`: a live refresh token
+/// family, with who it belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MobileSession {
+    /// The refresh token family's id.
+    pub id: String,
+    pub app_id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub username: String,
+    pub email: Option<String>,
+    pub department: Option<String>,
+    pub user_type: Option<String>,
+    pub created_at: i64,
+    pub last_active: i64,
+    /// When it ends unless used: its newest refresh token's expiry, within the
+    /// family's bound.
+    pub expires_at: i64,
+}

@@ -12,6 +12,7 @@ mod clients;
 mod codes;
 mod departments;
 mod keys;
+mod mobile_sessions;
 mod platform_tokens;
 mod refresh;
 mod sessions;
