@@ -170,29 +170,19 @@ async fn no_admin_route_lets_one_application_touch_another(backend: Backend) {
     // ...and in behaviour: its refresh token refreshes, its mobile token is active.
     let res = server.refresh(&b_client, &b_refresh, None).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-    let info: Value = server
-        .http
-        .post(server.url("/introspect"))
-        .basic_auth(&b_rs.id, Some(&b_rs.secret))
-        .form(&[("token", b_mobile.token.expose())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(info["active"], true, "{info}");
-    let info: Value = server
-        .http
-        .post(server.url("/introspect"))
-        .basic_auth(&b_rs.id, Some(&b_rs.secret))
-        .form(&[("token", b_api.token.expose())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(info["active"], true, "{info}");
+    for token in [&b_mobile.token, &b_api.token] {
+        let info: Value = server
+            .http
+            .post(server.url("/introspect"))
+            .basic_auth(&b_rs.id, Some(&b_rs.secret))
+            .form(&[("token", token.expose())])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(info["active"], true, "{info}");
+    }
     server.stop().await;
 }

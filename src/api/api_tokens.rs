@@ -5,10 +5,10 @@
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::error::ApiError;
-use super::page::{Page, PageQuery};
+use super::page::{Page, UserPageQuery};
 use super::tokens::{self, DeleteTokensRequest, DeletedResponse, RevealedTokenResponse};
 use super::ApiJson;
 use super::{parse_rfc3339, rfc3339, AppAdmin};
@@ -36,18 +36,6 @@ pub struct CreateApiTokenRequest {
     pub expires_at: String,
     #[schema(max_length = 2000, pattern = r"^[^\x00-\x1f\x7f-\x9f]+$")]
     pub description: Option<String>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ApiTokenQuery {
-    /// Only the tokens of this user id.
-    pub user: Option<String>,
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    #[param(minimum = 0)]
-    pub offset: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -104,12 +92,12 @@ impl From<PlatformToken> for ApiTokenResponse {
 
 /// `GET /admin/v1/apps/{app}/api-tokens?user=&limit=&offset=`.
 #[utoipa::path(get, operation_id = "list_api_tokens", summary = "List the application's API tokens, oldest first", path = "/admin/v1/apps/{app}/api-tokens", tag = "api tokens",
-    params(("app" = String, Path, description = "application id"), ApiTokenQuery),
+    params(("app" = String, Path, description = "application id"), UserPageQuery),
     responses((status = 200, description = "one page of API tokens, without their values", body = Page<ApiTokenResponse>)),
     security(("bearer" = []), ("token" = [])))]
-pub async fn list(admin: AppAdmin, query: web::Query<ApiTokenQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list(admin: AppAdmin, query: web::Query<UserPageQuery>) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let bounds = PageQuery { limit: query.limit, offset: query.offset }.bounds()?;
+    let bounds = query.bounds()?;
     let filter = TokenFilter { user_id: query.user.as_deref() };
     let page: Page<ApiTokenResponse> = tokens::list(&admin, KIND, filter, bounds).await?;
     Ok(HttpResponse::Ok().json(page))

@@ -4,27 +4,15 @@
 //! once, and the access tokens of that session are inactive at introspection.
 
 use actix_web::{web, HttpResponse};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::error::ApiError;
-use super::page::{Page, PageQuery};
+use super::page::{Page, UserPageQuery};
 use super::tokens::{DeleteTokensRequest, DeletedResponse};
 use super::ApiJson;
 use super::{rfc3339, AppAdmin};
 use crate::domain::grants::MobileSession;
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct MobileSessionQuery {
-    /// Only the sessions of this user id.
-    pub user: Option<String>,
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    #[param(minimum = 0)]
-    pub offset: Option<i64>,
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct MobileSessionResponse {
@@ -66,13 +54,13 @@ fn not_found(id: &str) -> ApiError {
 
 /// `GET /admin/v1/apps/{app}/mobile-sessions?user=&limit=&offset=`.
 #[utoipa::path(get, operation_id = "list_mobile_sessions", summary = "List the people signed in through mobile clients, most recently active first", path = "/admin/v1/apps/{app}/mobile-sessions", tag = "mobile sessions",
-    params(("app" = String, Path, description = "application id"), MobileSessionQuery),
+    params(("app" = String, Path, description = "application id"), UserPageQuery),
     responses((status = 200, description = "one page of live mobile sessions", body = Page<MobileSessionResponse>)),
     security(("bearer" = []), ("token" = [])))]
-pub async fn list(admin: AppAdmin, query: web::Query<MobileSessionQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list(admin: AppAdmin, query: web::Query<UserPageQuery>) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;
     let query = query.into_inner();
-    let (limit, offset) = PageQuery { limit: query.limit, offset: query.offset }.bounds()?;
+    let (limit, offset) = query.bounds()?;
     let (rows, total) = state
         .store
         .list_mobile_sessions(&app, query.user.as_deref(), state.clock.now(), limit, offset)

@@ -36,6 +36,26 @@ impl PageQuery {
     }
 }
 
+/// A page of one user's items, or everyone's: `?user=&limit=&offset=`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UserPageQuery {
+    /// Only the items of this user id.
+    pub user: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    #[param(minimum = 0)]
+    pub offset: Option<i64>,
+}
+
+impl UserPageQuery {
+    /// (limit, offset), checked as `PageQuery::bounds` does.
+    pub fn bounds(&self) -> Result<(i64, i64), ApiError> {
+        PageQuery { limit: self.limit, offset: self.offset }.bounds()
+    }
+}
+
 /// One page of a list, with the total the filter matched.
 #[derive(Serialize, ToSchema)]
 pub struct Page<T> {
