@@ -108,9 +108,6 @@ pub async fn delete_many(
     body: ApiJson<DeleteTokensRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;
-    if body.ids.is_empty() || body.ids.len() > 500 {
-        return Err(ApiError::BadRequest("ids must name 1 to 500 sessions".into()));
-    }
-    let deleted = state.store.revoke_mobile_sessions(&app, &body.ids, state.clock.now()).await?;
+    let deleted = state.store.revoke_mobile_sessions(&app, body.ids()?, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(DeletedResponse { deleted }))
 }

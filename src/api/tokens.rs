@@ -21,6 +21,16 @@ pub struct DeleteTokensRequest {
     pub ids: Vec<String>,
 }
 
+impl DeleteTokensRequest {
+    /// The ids, checked: 1 to 500 of them.
+    pub fn ids(&self) -> Result<&[String], ApiError> {
+        if self.ids.is_empty() || self.ids.len() > 500 {
+            return Err(ApiError::BadRequest("ids must name 1 to 500 items".into()));
+        }
+        Ok(&self.ids)
+    }
+}
+
 /// How many of the named tokens were deleted (ids of other applications are skipped).
 #[derive(Serialize, ToSchema)]
 pub struct DeletedResponse {
@@ -64,10 +74,7 @@ pub async fn delete_many(
     kind: TokenKind,
     body: &DeleteTokensRequest,
 ) -> Result<HttpResponse, ApiError> {
-    if body.ids.is_empty() || body.ids.len() > 500 {
-        return Err(ApiError::BadRequest("ids must name 1 to 500 tokens".into()));
-    }
-    let deleted = admin.state.store.delete_platform_tokens(&admin.app, kind, &body.ids).await?;
+    let deleted = admin.state.store.delete_platform_tokens(&admin.app, kind, body.ids()?).await?;
     Ok(HttpResponse::Ok().json(DeletedResponse { deleted }))
 }
 
