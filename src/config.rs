@@ -83,6 +83,7 @@ pub struct Config {
     pub scopes: ScopesConfig,
     pub security: SecurityConfig,
     pub cache: CacheConfig,
+    pub endpoints: EndpointsConfig,
     pub log: LogConfig,
 }
 
@@ -210,6 +211,18 @@ pub struct CacheConfig {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct EndpointsConfig {
+    /// Recorded endpoint calls are kept this long, in seconds.
+    pub call_retention: u64,
+    /// At most this many calls wait in memory to be written; more are dropped
+    /// (and counted) rather than holding a request.
+    pub call_buffer: usize,
+    /// How often recorded calls are written, in milliseconds.
+    pub flush_interval_ms: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LogConfig {
     pub level: String,
 }
@@ -293,6 +306,11 @@ impl Config {
                 "users.default_user_type `{}` is not in users.user_types",
                 self.users.default_user_type
             )));
+        }
+        if self.endpoints.call_retention == 0 || self.endpoints.call_buffer == 0 {
+            return Err(ConfigError::Invalid(
+                "endpoints.call_retention and endpoints.call_buffer must be positive".into(),
+            ));
         }
         if self.tokens.api_max_lifetime == 0 || self.tokens.install_ttl == 0 {
             return Err(ConfigError::Invalid(

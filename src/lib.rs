@@ -44,6 +44,8 @@ pub struct AppState {
     pub token_use: domain::platform_tokens::UsageLog,
     /// Known platform tokens and what they stand for.
     pub tokens: oauth::inspect::TokenCache,
+    /// The endpoint check's index and the calls it recorded.
+    pub endpoints: domain::endpoints::EndpointGuard,
     /// The data keys that seal revealable secrets.
     pub data_keys: tokens::sealed::DataKeys,
     /// The RFC 8414 metadata document, serialized.
@@ -89,6 +91,8 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
     let clients = ClientCache::default();
     clients.refresh(&store).await?;
     let data_keys = tokens::sealed::DataKeys::new(&load_data_keys(&config)?);
+    let endpoints = domain::endpoints::EndpointGuard::new(config.endpoints.call_buffer);
+    endpoints.reload(&store).await?;
     let issuer_url = url::Url::parse(&config.issuer)
         .map_err(|_| config::ConfigError::Invalid(format!("issuer `{}` is not a URL", config.issuer)))?;
     Ok(AppState {
@@ -101,6 +105,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         clock: domain::Clock::default(),
         token_use: Default::default(),
         tokens: Default::default(),
+        endpoints,
         data_keys,
         metadata,
         jwks,
@@ -182,7 +187,7 @@ pub struct Running {
     pub addr: std::net::SocketAddr,
     pub server: actix_web::dev::Server,
     pub state: Arc<AppState>,
-    poller: tokio::task::JoinHandle<()>,
+    jobs: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
@@ -193,7 +198,12 @@ impl Running {
     /// Serves until the server is stopped (by its handle or a signal).
     pub async fn wait(self) -> std::io::Result<()> {
         let result = self.server.await;
-        self.poller.abort();
+        for job in &self.jobs {
+            job.abort();
+        }
+        // What was answered is not lost: the calls and token uses still in memory.
+        write_endpoint_calls(&self.state).await;
+        write_token_use(&self.state).await;
         self.state.store.close().await;
         result
     }
@@ -223,10 +233,11 @@ pub fn serve(state: Arc<AppState>, listener: TcpListener) -> Result<Running, Sta
         server = server.workers(workers);
     }
     let server = server.run();
-    let poller = tokio::spawn(poll_changes(state.clone()));
+    let jobs =
+        vec![tokio::spawn(poll_changes(state.clone())), tokio::spawn(record_endpoint_calls(state.clone()))];
     tracing::info!(%addr, issuer = %state.config.issuer, environment = %state.config.environment,
         database = state.store.backend(), "tessera serving");
-    Ok(Running { addr, server, state, poller })
+    Ok(Running { addr, server, state, jobs })
 }
 
 /// Notices client changes made by other processes and drops the client cache;
@@ -247,11 +258,56 @@ async fn poll_changes(state: Arc<AppState>) {
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "cannot check for token changes"),
         }
-        let uses = state.token_use.drain();
-        if !uses.is_empty() {
-            if let Err(e) = state.store.record_token_use(&uses).await {
-                tracing::warn!(error = %e, "cannot record token use");
+        match state.endpoints.refresh(&state.store).await {
+            Ok(true) => tracing::debug!("endpoint index reloaded after a change"),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot check for endpoint changes"),
+        }
+        write_token_use(&state).await;
+    }
+}
+
+async fn write_token_use(state: &AppState) {
+    let uses = state.token_use.drain();
+    if !uses.is_empty() {
+        if let Err(e) = state.store.record_token_use(&uses).await {
+            tracing::warn!(error = %e, "cannot record token use");
+        }
+    }
+}
+
+/// Writes the calls the endpoint check recorded, in batches, and deletes those
+/// past `endpoints.call_retention` once a minute.
+async fn record_endpoint_calls(state: Arc<AppState>) {
+    let period = Duration::from_millis(state.config.endpoints.flush_interval_ms.max(10));
+    let mut interval = tokio::time::interval(period);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_sweep = None::<tokio::time::Instant>;
+    loop {
+        interval.tick().await;
+        write_endpoint_calls(&state).await;
+        if last_sweep.is_none_or(|at| at.elapsed() >= Duration::from_secs(60)) {
+            last_sweep = Some(tokio::time::Instant::now());
+            let before = state.clock.now() - state.config.endpoints.call_retention as i64;
+            match domain::endpoints::sweep_calls(&state.store, before).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "endpoint calls past their retention deleted"),
+                Err(e) => tracing::warn!(error = %e, "cannot delete old endpoint calls"),
             }
         }
+    }
+}
+
+async fn write_endpoint_calls(state: &AppState) {
+    if let Err(e) = state.endpoints.flush(&state.store).await {
+        tracing::warn!(error = %e, "cannot write endpoint calls; they wait for the next try");
+    }
+    let dropped = state.endpoints.calls.take_dropped();
+    if dropped > 0 {
+        tracing::warn!(
+            dropped,
+            buffer = state.config.endpoints.call_buffer,
+            "endpoint calls dropped: more arrived than the buffer holds between writes"
+        );
     }
 }

@@ -57,9 +57,71 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand, name = "api-token")]
     ApiToken(ApiTokenCommand),
+    /// Manage endpoints secured by tokens.
+    #[command(subcommand)]
+    Endpoint(EndpointCommand),
+    /// Manage secondary endpoint tokens.
+    #[command(subcommand, name = "endpoint-token")]
+    EndpointToken(EndpointTokenCommand),
     /// Look at a token offline.
     #[command(subcommand)]
     Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum EndpointCommand {
+    /// Create an endpoint; its primary tokens (POST, GET, and DELETE with
+    /// --allow-delete) are printed once (an administrator can reveal them again).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Its path, such as /integrations/orders.
+        #[arg(long)]
+        path: String,
+        #[arg(long = "allow-delete")]
+        allow_delete: bool,
+        #[arg(long, default_value = DEFAULT_APP)]
+        app: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List an application's endpoints.
+    List {
+        #[arg(long, default_value = DEFAULT_APP)]
+        app: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum EndpointTokenCommand {
+    /// Create a secondary endpoint token; it is printed once (an administrator
+    /// can reveal it again).
+    Create {
+        /// Best the name of the integrating application.
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+        /// Make it switched off.
+        #[arg(long)]
+        disabled: bool,
+        #[arg(long, default_value = DEFAULT_APP)]
+        app: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List an application's secondary endpoint tokens (never their values).
+    List {
+        /// true (the default): the enabled ones; false: the disabled ones; all: both.
+        #[arg(long, default_value = "true", value_parser = ["true", "false", "all"])]
+        enabled: String,
+        #[arg(long, default_value = DEFAULT_APP)]
+        app: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -257,6 +319,8 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
         Command::User(UserCommand::Create(args)) => user_create(args, &config).await,
         Command::Keys(cmd) => keys_command(cmd, &config).await,
         Command::ApiToken(cmd) => api_token(cmd, &config).await,
+        Command::Endpoint(cmd) => endpoint(cmd, &config).await,
+        Command::EndpointToken(cmd) => endpoint_token(cmd, &config).await,
         Command::Token(TokenCommand::Check { .. }) => Ok(()),
     }
 }
@@ -303,6 +367,8 @@ async fn api_token(cmd: ApiTokenCommand, config: &Config) -> anyhow::Result<()> 
                 user_type: user_type.as_deref(),
                 install_id: None,
                 description: description.as_deref(),
+                endpoint: None,
+                disabled: false,
             };
             let created =
                 platform_tokens::mint(&store, config, &data_keys, TokenKind::Api, &app, new, now).await?;
@@ -324,7 +390,7 @@ async fn api_token(cmd: ApiTokenCommand, config: &Config) -> anyhow::Result<()> 
                 Some(u) => Some(find_user(&store, &app, u).await?.id),
                 None => None,
             };
-            let filter = tessera::store::TokenFilter { user_id: user_id.as_deref() };
+            let filter = tessera::store::TokenFilter { user_id: user_id.as_deref(), ..Default::default() };
             let (rows, _) = store.list_platform_tokens(&app, TokenKind::Api, filter, 10_000, 0).await?;
             if json {
                 let items: Vec<_> = rows
@@ -351,6 +417,115 @@ async fn api_token(cmd: ApiTokenCommand, config: &Config) -> anyhow::Result<()> 
                     "{} of the ids are not API tokens of application `{app}`",
                     ids.len() - deleted as usize
                 );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn endpoint(cmd: EndpointCommand, config: &Config) -> anyhow::Result<()> {
+    use tessera::domain::endpoints::{self, NewEndpoint};
+    let store = open(config).await?;
+    match cmd {
+        EndpointCommand::Create { name, path, allow_delete, app, json } => {
+            let data_keys = tessera::tokens::sealed::DataKeys::new(&tessera::load_data_keys(config)?);
+            let new = NewEndpoint { name: &name, path: &path, allow_delete };
+            let made = endpoints::create(&store, config, &data_keys, &app, new, now()).await?;
+            let e = &made.endpoint;
+            let tokens: serde_json::Map<String, serde_json::Value> =
+                made.primaries.iter().map(|(m, t)| (m.as_str().to_owned(), json!(t.expose()))).collect();
+            if json {
+                println!(
+                    "{}",
+                    json!({ "id": e.id, "name": e.name, "path": e.path, "allow_delete": e.allow_delete,
+                        "primary_tokens": tokens })
+                );
+            } else {
+                println!("endpoint {} at {} created with id {}", e.name, e.path, e.id);
+                for (method, token) in &made.primaries {
+                    println!("{} primary token: {}", method.as_str(), token.expose());
+                }
+            }
+        }
+        EndpointCommand::List { app, json } => {
+            let (rows, _) = store.list_endpoints(&app, i64::MAX, 0).await?;
+            if json {
+                let items: Vec<_> = rows
+                    .iter()
+                    .map(|e| {
+                        let methods: Vec<_> = e.methods().iter().map(|m| m.as_str()).collect();
+                        json!({ "id": e.id, "name": e.name, "path": e.path, "allow_delete": e.allow_delete,
+                            "methods": methods, "created_at": tessera::api::rfc3339(e.created_at) })
+                    })
+                    .collect();
+                println!("{}", serde_json::Value::Array(items));
+            } else {
+                for e in rows {
+                    let methods: Vec<_> = e.methods().iter().map(|m| m.as_str()).collect();
+                    println!("{}\t{}\t{}\t{}", e.id, e.name, e.path, methods.join(","));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn endpoint_token(cmd: EndpointTokenCommand, config: &Config) -> anyhow::Result<()> {
+    use tessera::domain::platform_tokens::{self, NewToken, TokenKind};
+    let store = open(config).await?;
+    match cmd {
+        EndpointTokenCommand::Create { name, description, disabled, app, json } => {
+            let data_keys = tessera::tokens::sealed::DataKeys::new(&tessera::load_data_keys(config)?);
+            let new = NewToken {
+                name: &name,
+                description: description.as_deref(),
+                disabled,
+                ..NewToken::default()
+            };
+            let created = platform_tokens::mint(
+                &store,
+                config,
+                &data_keys,
+                TokenKind::EndpointSecondary,
+                &app,
+                new,
+                now(),
+            )
+            .await?;
+            let t = &created.record;
+            if json {
+                println!(
+                    "{}",
+                    json!({ "id": t.id, "token": created.token.expose(), "name": t.name,
+                        "description": t.description, "enabled": t.enabled })
+                );
+            } else {
+                println!("endpoint token {} created (id {})", t.name, t.id);
+                println!("token: {}", created.token.expose());
+            }
+        }
+        EndpointTokenCommand::List { enabled, app, json } => {
+            let enabled = match enabled.as_str() {
+                "all" => None,
+                other => Some(other == "true"),
+            };
+            let filter = tessera::store::TokenFilter { enabled, ..Default::default() };
+            let (rows, _) =
+                store.list_platform_tokens(&app, TokenKind::EndpointSecondary, filter, i64::MAX, 0).await?;
+            if json {
+                let items: Vec<_> = rows
+                    .iter()
+                    .map(|t| {
+                        json!({ "id": t.id, "name": t.name, "description": t.description, "enabled": t.enabled,
+                            "last_used_at": t.last_used_at.map(tessera::api::rfc3339) })
+                    })
+                    .collect();
+                println!("{}", serde_json::Value::Array(items));
+            } else {
+                for t in rows {
+                    let state = if t.enabled { "enabled" } else { "disabled" };
+                    println!("{}\t{}\t{}\t{}", t.id, t.name, state, t.description.unwrap_or_default());
+                }
             }
         }
     }

@@ -11,9 +11,10 @@ use common::flow::{authorize_query, browser, param, VERIFIER};
 use common::{Backend, TestServer};
 use reqwest::Method;
 use serde_json::{json, Value};
+use tessera::domain::endpoints::{self, Method as EndpointMethod, NewEndpoint};
 use tessera::domain::platform_tokens;
 use tessera::domain::platform_tokens::{NewToken, TokenKind};
-use tessera::store::{Store, TokenFilter};
+use tessera::store::{CallFilter, Store, TokenFilter};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -33,7 +34,30 @@ async fn snapshot(store: &Store, app: &str) -> String {
         store.list_departments(app).await.unwrap(),
         store.list_user_types(app).await.unwrap(),
         store.master_token_hash(app).await.unwrap(),
-    )
+    ) + &endpoint_snapshot(store, app).await
+}
+
+/// The application's endpoints, their primaries, its secondary endpoint tokens,
+/// their mappings and the recorded calls.
+async fn endpoint_snapshot(store: &Store, app: &str) -> String {
+    let (endpoints, _) = store.list_endpoints(app, 200, 0).await.unwrap();
+    let mut text = format!(
+        "\n{endpoints:?}\n{:?}",
+        store
+            .list_platform_tokens(app, TokenKind::EndpointSecondary, TokenFilter::default(), 200, 0)
+            .await
+            .unwrap()
+    );
+    for e in &endpoints {
+        let (mapped, _) = store.list_token_assignments(app, &e.id, true, 200, 0).await.unwrap();
+        text += &format!(
+            "\n{:?}\n{:?}\n{:?}",
+            store.primary_tokens(app, &e.id).await.unwrap(),
+            mapped.iter().map(|a| a.assignment.clone()).collect::<Vec<_>>(),
+            store.list_endpoint_calls(app, &e.id, CallFilter::default(), 200, 0).await.unwrap(),
+        );
+    }
+    text
 }
 
 /// A body that the route would accept, so that a call that got past the tenancy
@@ -54,6 +78,12 @@ fn body_for(method: &str, rel: &str, b_ids: &[&str]) -> Option<Value> {
         ("patch", r) if r.contains("/users/") => {
             json!({ "enabled": false, "password": "password123", "user_type": "administrator" })
         }
+        ("post", r) if r.ends_with("/endpoints") => json!({ "name": "evil", "path": "/evil" }),
+        ("patch", r) if r.ends_with("/endpoints/{id}") => json!({ "allow_delete": true, "path": "/evil" }),
+        ("put", r) if r.contains("/assignments/") => json!({ "methods": ["GET", "POST"] }),
+        ("patch", r) if r.contains("/assignments/") => json!({ "enabled": false }),
+        ("post", r) if r.ends_with("/endpoint-tokens") => json!({ "name": "evil" }),
+        ("patch", r) if r.contains("/endpoint-tokens/") => json!({ "enabled": false, "name": "evil" }),
         ("post", r) if r.ends_with("/clients") => {
             json!({ "name": "evil", "type": "confidential", "scopes": ["master"] })
         }
@@ -91,6 +121,26 @@ async fn no_admin_route_lets_one_application_touch_another(backend: Backend) {
     let b_api =
         platform_tokens::mint(&store, config, keys, TokenKind::Api, "default", new, now).await.unwrap();
     let b_rs = server.confidential_client(&["mobile"]);
+    // An endpoint with a secondary token mapped to it, and a recorded call.
+    let new = NewEndpoint { name: "b orders", path: "/b/orders", allow_delete: false };
+    let b_endpoint = endpoints::create(&store, config, keys, "default", new, now).await.unwrap();
+    let new = NewToken { name: "b erp", ..NewToken::default() };
+    let b_secondary =
+        platform_tokens::mint(&store, config, keys, TokenKind::EndpointSecondary, "default", new, now)
+            .await
+            .unwrap();
+    let (b_e, b_s) = (b_endpoint.endpoint.id.clone(), b_secondary.record.id.clone());
+    endpoints::assign(&store, "default", &b_e, &b_s, &[EndpointMethod::Post], true, now).await.unwrap();
+    server.state.endpoints.reload(&store).await.unwrap();
+    let b_check = |token: String| {
+        let body = json!({ "endpoint": b_e, "method": "POST", "token": token });
+        let req = server.http.post(server.url("/v1/endpoint-check")).json(&body);
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    assert_eq!(b_check(b_secondary.token.expose().to_owned()).await["allowed"], true);
+    // Written now, so that the poller's write of this use is not taken for a change.
+    server.state.endpoints.flush(&store).await.unwrap();
+    store.record_token_use(&server.state.token_use.drain()).await.unwrap();
     let (b_sessions, _) = store.list_mobile_sessions("default", None, 0, 10, 0).await.unwrap();
     let b_session = b_sessions[0].id.clone();
     let before = snapshot(&store, "default").await;
@@ -111,6 +161,10 @@ async fn no_admin_route_lets_one_application_touch_another(backend: Backend) {
             b_api.record.id.clone()
         } else if rel.contains("/mobile-sessions/") {
             b_session.clone()
+        } else if rel.contains("/endpoints/") {
+            b_e.clone()
+        } else if rel.contains("/endpoint-tokens/") {
+            b_s.clone()
         } else {
             "none".to_owned()
         }
@@ -123,8 +177,12 @@ async fn no_admin_route_lets_one_application_touch_another(backend: Backend) {
             continue;
         }
         let call = |app: &str| {
-            let url =
-                path.replace("{app}", app).replace("{id}", &id_for(rel)).replace("{name}", name_for(rel));
+            let url = path
+                .replace("{app}", app)
+                .replace("{id}", &id_for(rel))
+                .replace("{name}", name_for(rel))
+                .replace("{token_id}", &b_s)
+                .replace("{method}", "POST");
             let mut req = server
                 .http
                 .request(Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(), server.url(&url))
@@ -170,6 +228,10 @@ async fn no_admin_route_lets_one_application_touch_another(backend: Backend) {
     // ...and in behaviour: its refresh token refreshes, its mobile token is active.
     let res = server.refresh(&b_client, &b_refresh, None).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    // ...its endpoint token still opens its endpoint, its primary still works...
+    assert_eq!(b_check(b_secondary.token.expose().to_owned()).await["allowed"], true);
+    let b_post = &b_endpoint.primaries.iter().find(|(m, _)| *m == EndpointMethod::Post).unwrap().1;
+    assert_eq!(b_check(b_post.expose().to_owned()).await["allowed"], true);
     for token in [&b_mobile.token, &b_api.token] {
         let info: Value = server
             .http

@@ -98,7 +98,7 @@ impl From<PlatformToken> for ApiTokenResponse {
 pub async fn list(admin: AppAdmin, query: web::Query<UserPageQuery>) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let bounds = query.bounds()?;
-    let filter = TokenFilter { user_id: query.user.as_deref() };
+    let filter = TokenFilter { user_id: query.user.as_deref(), ..TokenFilter::default() };
     let page: Page<ApiTokenResponse> = tokens::list(&admin, KIND, filter, bounds).await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -124,6 +124,8 @@ pub async fn create(admin: AppAdmin, body: ApiJson<CreateApiTokenRequest>) -> Re
         user_type: body.user_type.as_deref(),
         install_id: None,
         description: body.description.as_deref(),
+        endpoint: None,
+        disabled: false,
     };
     let created = platform_tokens::mint(
         &state.store,

@@ -70,6 +70,8 @@ pub async fn issue(
         user_type: principal.user_type.as_deref(),
         install_id: Some(install_id),
         description: None,
+        endpoint: None,
+        disabled: false,
     };
     let created = platform_tokens::mint(
         &state.store,

@@ -11,6 +11,7 @@ use super::tokens;
 use super::ApiJson;
 use super::{parse_rfc3339, rfc3339, AppAdmin};
 use crate::domain::platform_tokens::{self, NewToken, PlatformToken, TokenKind};
+use crate::store::TokenChanges;
 use crate::store::TokenFilter;
 
 const KIND: TokenKind = TokenKind::Mobile;
@@ -136,7 +137,8 @@ pub async fn update(
         return Err(ApiError::BadRequest("give name and/or enabled".into()));
     }
     let name = body.name.as_deref().map(platform_tokens::valid_name).transpose()?;
-    if !admin.state.store.update_platform_token(&admin.app, KIND, &id, name.as_deref(), body.enabled).await? {
+    let changes = TokenChanges { name: name.as_deref(), enabled: body.enabled, description: None };
+    if !admin.state.store.update_platform_token(&admin.app, KIND, &id, changes).await? {
         return Err(tokens::not_found(KIND, &id));
     }
     Ok(HttpResponse::Ok().json(MobileTokenResponse::from(tokens::get(&admin, KIND, &id).await?)))

@@ -9,6 +9,9 @@ mod api_tokens;
 mod apps;
 mod clients;
 mod departments;
+mod endpoint_check;
+mod endpoint_tokens;
+mod endpoints;
 pub mod error;
 mod forward_auth;
 mod install_tokens;
@@ -69,6 +72,26 @@ admin_routes! {
     post "/apps/{app}/mobile-sessions/delete" => mobile_sessions::delete_many,
     get "/apps/{app}/mobile-sessions/{id}" => mobile_sessions::get,
     delete "/apps/{app}/mobile-sessions/{id}" => mobile_sessions::delete,
+    get "/apps/{app}/endpoints" => endpoints::list,
+    post "/apps/{app}/endpoints" => endpoints::create,
+    get "/apps/{app}/endpoints/{id}" => endpoints::get,
+    patch "/apps/{app}/endpoints/{id}" => endpoints::update,
+    delete "/apps/{app}/endpoints/{id}" => endpoints::delete,
+    post "/apps/{app}/endpoints/{id}/primary-tokens/{method}/regenerate" => endpoints::regenerate_primary,
+    get "/apps/{app}/endpoints/{id}/primary-tokens/{method}/reveal" => endpoints::reveal_primary,
+    get "/apps/{app}/endpoints/{id}/assignments" => endpoints::list_assignments,
+    put "/apps/{app}/endpoints/{id}/assignments/{token_id}" => endpoints::put_assignment,
+    patch "/apps/{app}/endpoints/{id}/assignments/{token_id}" => endpoints::update_assignment,
+    delete "/apps/{app}/endpoints/{id}/assignments/{token_id}" => endpoints::delete_assignment,
+    get "/apps/{app}/endpoints/{id}/calls" => endpoints::list_calls,
+    get "/apps/{app}/endpoints/{id}/calls/summary" => endpoints::call_summary,
+    get "/apps/{app}/endpoint-tokens" => endpoint_tokens::list,
+    post "/apps/{app}/endpoint-tokens" => endpoint_tokens::create,
+    get "/apps/{app}/endpoint-tokens/{id}" => endpoint_tokens::get,
+    patch "/apps/{app}/endpoint-tokens/{id}" => endpoint_tokens::update,
+    delete "/apps/{app}/endpoint-tokens/{id}" => endpoint_tokens::delete,
+    get "/apps/{app}/endpoint-tokens/{id}/reveal" => endpoint_tokens::reveal,
+    post "/apps/{app}/endpoint-tokens/{id}/regenerate" => endpoint_tokens::regenerate,
     get "/apps/{app}/user-types" => user_types::list,
     put "/apps/{app}/user-types/{name}" => user_types::put,
     delete "/apps/{app}/user-types/{name}" => user_types::delete,
@@ -86,12 +109,13 @@ admin_routes! {
     delete "/apps/{app}/clients/{id}" => clients::delete,
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    let json = web::JsonConfig::default().limit(16 * 1024).error_handler(|err, _req| {
+/// JSON bodies of at most `limit` bytes, every failure a problem answer.
+fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default().limit(limit).error_handler(move |err, _req| {
         use actix_web::error::{JsonPayloadError, PayloadError};
         let problem = match &err {
             JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
-                ApiError::PayloadTooLarge("the JSON body is larger than 16 KiB".into())
+                ApiError::PayloadTooLarge(format!("the JSON body is larger than {limit} bytes"))
             }
             JsonPayloadError::ContentType => {
                 ApiError::UnsupportedMediaType("send the body as application/json".into())
@@ -102,7 +126,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             other => ApiError::BadRequest(format!("the JSON body is not valid: {other}")),
         };
         problem.into()
-    });
+    })
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    let json = json_config(16 * 1024);
     let query = web::QueryConfig::default()
         .error_handler(|err, _req| ApiError::BadRequest(format!("the query is not valid: {err}")).into());
     let path = web::PathConfig::default()
@@ -113,6 +141,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::resource("/v3/users/token").app_data(query.clone()).route(web::get().to(install_tokens::issue)),
     );
     cfg.route("/v1/auth/check", web::get().to(forward_auth::check));
+    cfg.service(
+        web::resource("/v1/endpoint-check")
+            .app_data(json_config(endpoint_check::MAX_BODY))
+            .route(web::post().to(endpoint_check::check)),
+    );
     let scope = web::scope("/admin/v1").app_data(json).app_data(query).app_data(path);
     cfg.service(
         register(scope)
@@ -122,19 +155,28 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// A change through the admin API (a token, a user, a user type, an application
-/// setting) takes effect on this instance at the next check: the token cache is
-/// cleared after every successful write. Other instances notice the change
+/// setting, an endpoint) takes effect on this instance at the next check: the
+/// token cache is cleared and the endpoint index reloaded after every
+/// successful write. Other instances notice the change
 /// counter within one poll.
 async fn forget_tokens_after_writes(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
     let writes = !matches!(*req.method(), actix_web::http::Method::GET | actix_web::http::Method::HEAD);
+    let endpoints = req.path().contains("/endpoint");
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let res = next.call(req).await?;
     if writes && res.status().is_success() {
         if let Some(state) = state {
             state.tokens.clear();
+            // The endpoint check answers from its index: load it again before
+            // answering, so that a regenerated or unmapped token stops at once.
+            if endpoints {
+                if let Err(e) = state.endpoints.reload(&state.store).await {
+                    tracing::warn!(error = %e, "cannot reload the endpoint index; the next poll will");
+                }
+            }
         }
     }
     Ok(res)
@@ -280,6 +322,9 @@ pub async fn caller(state: &Arc<AppState>, req: &HttpRequest, app: &str) -> Resu
                 },
                 TokenKind::Api | TokenKind::Mobile | TokenKind::Install | TokenKind::Refresh => {
                     Caller::ApiToken { app: principal.app, user: principal.sub.unwrap_or_default() }
+                }
+                TokenKind::EndpointPrimary | TokenKind::EndpointSecondary => {
+                    return Err(ApiError::Forbidden("an endpoint token opens endpoints only".into()))
                 }
             }
         }

@@ -12,6 +12,15 @@ use super::api_tokens::{ApiTokenResponse, CreateApiTokenRequest, CreatedApiToken
 use super::apps::{AppResponse, CreateAppRequest, CreatedAppResponse, MasterTokenResponse, UpdateAppRequest};
 use super::clients::{ClientResponse, CreateClientRequest, CreatedClientResponse};
 use super::departments::{DepartmentRequest, DepartmentResponse};
+use super::endpoint_tokens::{
+    CreateEndpointTokenRequest, CreatedEndpointTokenResponse, EnabledFilter, EndpointTokenResponse,
+    UpdateEndpointTokenRequest,
+};
+use super::endpoints::{
+    AssignmentRequest, AssignmentResponse, CallCountResponse, CallResponse, CreateEndpointRequest,
+    EndpointResponse, EndpointTokenKind, EndpointWithTokensResponse, MethodName, PrimaryTokenResponse,
+    PrimaryTokenValues, UpdateAssignmentRequest, UpdateEndpointRequest,
+};
 use super::error::Problem;
 use super::mobile_sessions::MobileSessionResponse;
 use super::mobile_tokens::{
@@ -24,7 +33,7 @@ use super::users::{CreateUserRequest, UpdateUserRequest, UserResponse};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "tessera admin API", description = "Applications, their clients, platform tokens (master, mobile, API), mobile sessions, users, departments and user types."),
+    info(title = "tessera admin API", description = "Applications, their clients, platform tokens (master, mobile, API), endpoints with their primary and secondary tokens and recorded calls, mobile sessions, users, departments and user types."),
     paths(
         get_openapi,
         super::apps::list_apps,
@@ -43,6 +52,26 @@ use super::users::{CreateUserRequest, UpdateUserRequest, UserResponse};
         super::api_tokens::reveal,
         super::api_tokens::delete,
         super::api_tokens::delete_many,
+        super::endpoints::list,
+        super::endpoints::create,
+        super::endpoints::get,
+        super::endpoints::update,
+        super::endpoints::delete,
+        super::endpoints::regenerate_primary,
+        super::endpoints::reveal_primary,
+        super::endpoints::list_assignments,
+        super::endpoints::put_assignment,
+        super::endpoints::update_assignment,
+        super::endpoints::delete_assignment,
+        super::endpoints::list_calls,
+        super::endpoints::call_summary,
+        super::endpoint_tokens::list,
+        super::endpoint_tokens::create,
+        super::endpoint_tokens::get,
+        super::endpoint_tokens::update,
+        super::endpoint_tokens::delete,
+        super::endpoint_tokens::reveal,
+        super::endpoint_tokens::regenerate,
         super::mobile_sessions::list,
         super::mobile_sessions::get,
         super::mobile_sessions::delete,
@@ -85,6 +114,29 @@ use super::users::{CreateUserRequest, UpdateUserRequest, UserResponse};
         RevealedTokenResponse,
         MobileSessionResponse,
         Page<MobileSessionResponse>,
+        CreateEndpointRequest,
+        UpdateEndpointRequest,
+        MethodName,
+        PrimaryTokenResponse,
+        EndpointResponse,
+        Page<EndpointResponse>,
+        PrimaryTokenValues,
+        EndpointWithTokensResponse,
+        AssignmentResponse,
+        Page<AssignmentResponse>,
+        AssignmentRequest,
+        UpdateAssignmentRequest,
+        EndpointTokenKind,
+        CallResponse,
+        Page<CallResponse>,
+        CallCountResponse,
+        Items<CallCountResponse>,
+        CreateEndpointTokenRequest,
+        UpdateEndpointTokenRequest,
+        EndpointTokenResponse,
+        CreatedEndpointTokenResponse,
+        Page<EndpointTokenResponse>,
+        EnabledFilter,
         UserTypeRequest,
         UserTypeResponse,
         Items<UserTypeResponse>,

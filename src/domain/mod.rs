@@ -4,6 +4,7 @@
 pub mod apps;
 pub mod client_cache;
 pub mod clients;
+pub mod endpoints;
 pub mod grants;
 pub mod keys;
 pub mod login;

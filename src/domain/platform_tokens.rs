@@ -13,6 +13,7 @@ use std::sync::Mutex;
 
 use ring::rand::SystemRandom;
 
+use super::endpoints::Method;
 use super::users::{self, User};
 use super::DomainError;
 use crate::config::Config;
@@ -29,6 +30,10 @@ pub enum TokenKind {
     Api,
     Install,
     Refresh,
+    /// An endpoint's token for one method, made with the endpoint.
+    EndpointPrimary,
+    /// An application's token for integrations, mapped to endpoints' methods.
+    EndpointSecondary,
 }
 
 /// How long a kind lives.
@@ -44,6 +49,10 @@ pub enum Lifetime {
     Fixed,
     /// Sliding, within its family's bound (refresh tokens).
     Sliding,
+    /// Until regenerated (an endpoint's primary tokens).
+    UntilRegenerated,
+    /// Until disabled or deleted (secondary endpoint tokens).
+    UntilDeleted,
 }
 
 /// What a token stands for besides its application.
@@ -55,6 +64,8 @@ pub enum Binding {
     User,
     /// A user, and one device's install id, which must come with it.
     Device,
+    /// One method of one endpoint of the application.
+    Endpoint,
 }
 
 /// Where a token's scopes come from, at each check.
@@ -65,6 +76,28 @@ pub enum ScopeSource {
     UserType,
     /// Its row: what the login granted (refresh families).
     Grant,
+    /// None: the token opens endpoints, checked by the endpoint check alone.
+    NoScopes,
+}
+
+/// What a token's value looks like.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// The kind's prefix, 256 random bits in base62, a CRC32 checksum: a secret
+    /// scanner can tell it from noise offline.
+    Checksummed,
+    /// This many random alphanumerics, no prefix (the seed's endpoint tokens).
+    Alphanumeric(usize),
+}
+
+/// Who may accept a kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verifier {
+    /// Wherever a token is presented: introspection, the admin API, token
+    /// exchange, forward auth, as the kind's other abilities allow.
+    Anywhere,
+    /// The endpoint check (`POST /v1/endpoint-check`) alone.
+    EndpointCheck,
 }
 
 /// Whether a kind opens the admin API.
@@ -79,7 +112,10 @@ pub enum AdminAccess {
 /// What the registry says about one kind.
 #[derive(Clone, Copy, Debug)]
 pub struct KindPolicy {
+    /// Empty for kinds without a prefix (`Form::Alphanumeric`).
     pub prefix: &'static str,
+    pub form: Form,
+    pub verifier: Verifier,
     /// Stored with the token and answered as introspection's `token_kind`.
     pub name: &'static str,
     pub lifetime: Lifetime,
@@ -97,13 +133,22 @@ pub struct KindPolicy {
 }
 
 impl TokenKind {
-    pub const ALL: [TokenKind; 5] =
-        [TokenKind::Master, TokenKind::Mobile, TokenKind::Api, TokenKind::Install, TokenKind::Refresh];
+    pub const ALL: [TokenKind; 7] = [
+        TokenKind::Master,
+        TokenKind::Mobile,
+        TokenKind::Api,
+        TokenKind::Install,
+        TokenKind::Refresh,
+        TokenKind::EndpointPrimary,
+        TokenKind::EndpointSecondary,
+    ];
 
     pub const fn policy(self) -> KindPolicy {
         match self {
             TokenKind::Master => KindPolicy {
                 prefix: "tsm_",
+                form: Form::Checksummed,
+                verifier: Verifier::Anywhere,
                 name: "master",
                 lifetime: Lifetime::UntilRotated,
                 binding: Binding::Application,
@@ -116,6 +161,8 @@ impl TokenKind {
             },
             TokenKind::Mobile => KindPolicy {
                 prefix: "tsb_",
+                form: Form::Checksummed,
+                verifier: Verifier::Anywhere,
                 name: "mobile",
                 lifetime: Lifetime::Optional,
                 binding: Binding::Application,
@@ -128,6 +175,8 @@ impl TokenKind {
             },
             TokenKind::Api => KindPolicy {
                 prefix: "tsa_",
+                form: Form::Checksummed,
+                verifier: Verifier::Anywhere,
                 name: "api",
                 lifetime: Lifetime::RequiredBounded,
                 binding: Binding::User,
@@ -140,6 +189,8 @@ impl TokenKind {
             },
             TokenKind::Install => KindPolicy {
                 prefix: "tsi_",
+                form: Form::Checksummed,
+                verifier: Verifier::Anywhere,
                 name: "install",
                 lifetime: Lifetime::Fixed,
                 binding: Binding::Device,
@@ -152,6 +203,8 @@ impl TokenKind {
             },
             TokenKind::Refresh => KindPolicy {
                 prefix: "tsr_",
+                form: Form::Checksummed,
+                verifier: Verifier::Anywhere,
                 name: "refresh_token",
                 lifetime: Lifetime::Sliding,
                 binding: Binding::User,
@@ -160,6 +213,34 @@ impl TokenKind {
                 exchange: false,
                 query_parameter: false,
                 revealable: false,
+                forward_auth: false,
+            },
+            TokenKind::EndpointPrimary => KindPolicy {
+                prefix: "",
+                form: Form::Alphanumeric(ENDPOINT_TOKEN_LENGTH),
+                verifier: Verifier::EndpointCheck,
+                name: "endpoint_primary",
+                lifetime: Lifetime::UntilRegenerated,
+                binding: Binding::Endpoint,
+                scopes: ScopeSource::NoScopes,
+                admin_api: AdminAccess::Never,
+                exchange: false,
+                query_parameter: false,
+                revealable: true,
+                forward_auth: false,
+            },
+            TokenKind::EndpointSecondary => KindPolicy {
+                prefix: "",
+                form: Form::Alphanumeric(ENDPOINT_TOKEN_LENGTH),
+                verifier: Verifier::EndpointCheck,
+                name: "endpoint_secondary",
+                lifetime: Lifetime::UntilDeleted,
+                binding: Binding::Application,
+                scopes: ScopeSource::NoScopes,
+                admin_api: AdminAccess::Never,
+                exchange: false,
+                query_parameter: false,
+                revealable: true,
                 forward_auth: false,
             },
         }
@@ -178,22 +259,41 @@ impl TokenKind {
         TokenKind::ALL.into_iter().find(|k| k.name() == name)
     }
 
-    /// The kind a presented value claims by its prefix.
+    /// The kind a presented value claims by its prefix (kinds without one are
+    /// never named this way: only the endpoint check knows them).
     pub fn of(presented: &str) -> Option<TokenKind> {
-        TokenKind::ALL.into_iter().find(|k| presented.starts_with(k.prefix()))
+        TokenKind::ALL.into_iter().find(|k| !k.prefix().is_empty() && presented.starts_with(k.prefix()))
     }
 
-    /// A new value of this kind: prefix, 256 random bits, checksum.
+    /// A new value of this kind, in its form.
     pub fn new_value(self, rng: &SystemRandom) -> Result<Secret, DomainError> {
-        Ok(secret::generate_token(rng, self.prefix())?)
+        match self.policy().form {
+            Form::Checksummed => Ok(secret::generate_token(rng, self.prefix())?),
+            Form::Alphanumeric(n) => Ok(Secret::new(secret::random_alphanumeric(rng, n)?)),
+        }
     }
 }
 
+/// The length of endpoint tokens (primary and secondary): the seed's 64.
+pub const ENDPOINT_TOKEN_LENGTH: usize = 64;
+
+/// Whether `presented` has the form of an endpoint token: 64 ASCII alphanumerics.
+pub fn is_endpoint_token_form(presented: &str) -> bool {
+    presented.len() == ENDPOINT_TOKEN_LENGTH && presented.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
 /// Whether `presented` is a well-formed tessera token, and of which kind: what
-/// `tessera token check` answers, offline.
+/// `tessera token check` answers, offline. Endpoint tokens carry no prefix nor
+/// checksum, so only their form can be told.
 pub fn check_format(presented: &str) -> Result<TokenKind, String> {
     let kind = TokenKind::of(presented).ok_or_else(|| {
-        let prefixes: Vec<&str> = TokenKind::ALL.iter().map(|k| k.prefix()).collect();
+        if is_endpoint_token_form(presented) {
+            return "it has the form of an endpoint token (64 alphanumerics), which carries no \
+                    checksum: only the endpoint check can tell a real one"
+                .to_owned();
+        }
+        let prefixes: Vec<&str> =
+            TokenKind::ALL.iter().map(|k| k.prefix()).filter(|p| !p.is_empty()).collect();
         format!("it starts with none of the prefixes {}", prefixes.join(", "))
     })?;
     secret::check_token_format(kind.prefix(), presented).map_err(|e| e.to_string())?;
@@ -218,6 +318,9 @@ pub struct PlatformToken {
     /// For device-bound kinds.
     pub install_id: Option<String>,
     pub description: Option<String>,
+    /// For endpoint-bound kinds (primaries): the endpoint and the method.
+    pub endpoint_id: Option<String>,
+    pub method: Option<Method>,
 }
 
 /// A token just made, with its value, shown only now.
@@ -239,6 +342,37 @@ pub struct NewToken<'a> {
     pub user_type: Option<&'a str>,
     pub install_id: Option<&'a str>,
     pub description: Option<&'a str>,
+    /// For endpoint-bound kinds: the endpoint's id and the method.
+    pub endpoint: Option<(&'a str, Method)>,
+    /// Made switched off (kinds that can be enabled later).
+    pub disabled: bool,
+}
+
+/// A token's new value, with what is stored of it: its SHA-256 and, for kinds an
+/// administrator may reveal, its ciphertext bound to the token's id.
+pub struct FreshValue {
+    pub token: Secret,
+    pub hash: [u8; 32],
+    pub ciphertext: Option<Vec<u8>>,
+}
+
+impl FreshValue {
+    pub fn new(data_keys: &DataKeys, kind: TokenKind, id: &str) -> Result<FreshValue, DomainError> {
+        let token = kind.new_value(&SystemRandom::new())?;
+        let ciphertext = if kind.policy().revealable {
+            Some(data_keys.seal(token.expose().as_bytes(), reveal_context(id).as_bytes())?)
+        } else {
+            None
+        };
+        Ok(FreshValue { hash: secret::hash(token.expose().as_bytes()), token, ciphertext })
+    }
+}
+
+/// A token made but not yet stored (so that it can be stored with what it
+/// belongs to, in one transaction).
+pub struct Prepared {
+    pub record: PlatformToken,
+    pub value: FreshValue,
 }
 
 /// Makes and stores a token of `kind` for `app_id`: the one way every kind except
@@ -253,6 +387,22 @@ pub async fn mint(
     new: NewToken<'_>,
     now: i64,
 ) -> Result<CreatedToken, DomainError> {
+    let Prepared { record, value } = prepare(store, config, data_keys, kind, app_id, new, now).await?;
+    store.insert_platform_token(&record, &value.hash, value.ciphertext.as_deref()).await?;
+    Ok(CreatedToken { record, token: value.token })
+}
+
+/// Checks `new` fits `kind` and makes the token's row and value, without
+/// storing them.
+pub async fn prepare(
+    store: &Store,
+    config: &Config,
+    data_keys: &DataKeys,
+    kind: TokenKind,
+    app_id: &str,
+    new: NewToken<'_>,
+    now: i64,
+) -> Result<Prepared, DomainError> {
     let policy = kind.policy();
     let name = valid_name(new.name)?;
     let expires_at = match policy.lifetime {
@@ -277,12 +427,18 @@ pub async fn mint(
             Some(exp)
         }
         Lifetime::Fixed => Some(now + config.tokens.install_ttl as i64),
+        Lifetime::UntilRegenerated | Lifetime::UntilDeleted => {
+            if new.expires_at.is_some() {
+                return Err(DomainError::Invalid(format!("a {} token does not expire", policy.name)));
+            }
+            None
+        }
         Lifetime::UntilRotated | Lifetime::Sliding => {
             return Err(DomainError::Invalid(format!("a {} token is not minted on its own", policy.name)))
         }
     };
     let (user_id, department, user_type) = match policy.binding {
-        Binding::Application => (None, None, None),
+        Binding::Application | Binding::Endpoint => (None, None, None),
         Binding::User | Binding::Device => {
             let user = new.user.ok_or_else(|| DomainError::Invalid("a user is required".into()))?;
             if user.app_id != app_id {
@@ -312,17 +468,24 @@ pub async fn mint(
     };
     let install_id = match policy.binding {
         Binding::Device => Some(valid_install_id(new.install_id.unwrap_or_default())?),
-        Binding::Application | Binding::User => None,
+        Binding::Application | Binding::User | Binding::Endpoint => None,
+    };
+    let (endpoint_id, method) = match policy.binding {
+        Binding::Endpoint => {
+            let (endpoint_id, method) =
+                new.endpoint.ok_or_else(|| DomainError::Invalid("an endpoint is required".into()))?;
+            (Some(endpoint_id.to_owned()), Some(method))
+        }
+        Binding::Application | Binding::User | Binding::Device => (None, None),
     };
     let description = new.description.map(|d| super::valid_text("description", d, 2000)).transpose()?;
     let rng = SystemRandom::new();
-    let token = kind.new_value(&rng)?;
     let record = PlatformToken {
         id: secret::generate_id(&rng)?,
         kind,
         app_id: app_id.to_owned(),
         name,
-        enabled: true,
+        enabled: !new.disabled,
         created_at: now,
         expires_at,
         last_used_at: None,
@@ -331,16 +494,30 @@ pub async fn mint(
         user_type,
         install_id,
         description,
+        endpoint_id,
+        method,
     };
-    let ciphertext = if policy.revealable {
-        Some(data_keys.seal(token.expose().as_bytes(), reveal_context(&record.id).as_bytes())?)
-    } else {
-        None
-    };
-    store
-        .insert_platform_token(&record, &secret::hash(token.expose().as_bytes()), ciphertext.as_deref())
+    let value = FreshValue::new(data_keys, kind, &record.id)?;
+    Ok(Prepared { record, value })
+}
+
+/// Gives a revealable token a new value; the old one stops at once. `None` when
+/// the application has no such token.
+pub async fn regenerate(
+    store: &Store,
+    data_keys: &DataKeys,
+    kind: TokenKind,
+    app_id: &str,
+    id: &str,
+) -> Result<Option<Secret>, DomainError> {
+    if !kind.policy().revealable {
+        return Err(DomainError::Invalid(format!("a {} token is not regenerated", kind.name())));
+    }
+    let value = FreshValue::new(data_keys, kind, id)?;
+    let found = store
+        .replace_platform_token_value(app_id, kind, id, &value.hash, value.ciphertext.as_deref())
         .await?;
-    Ok(CreatedToken { record, token })
+    Ok(found.then_some(value.token))
 }
 
 /// The value of a revealable token, decrypted; `None` when the application has
@@ -415,6 +592,8 @@ pub fn master_record(rng: &SystemRandom, app_id: &str, now: i64) -> Result<Platf
         user_type: None,
         install_id: None,
         description: None,
+        endpoint_id: None,
+        method: None,
     })
 }
 
@@ -484,9 +663,11 @@ mod tests {
     fn every_kind_has_its_own_prefix_and_name() {
         for a in TokenKind::ALL {
             assert_eq!(TokenKind::from_name(a.name()), Some(a));
+            // A prefix exactly when the value is checksummed.
+            assert_eq!(a.prefix().is_empty(), a.policy().form != Form::Checksummed, "{a:?}");
             for b in TokenKind::ALL {
                 if a != b {
-                    assert_ne!(a.prefix(), b.prefix());
+                    assert!(a.prefix().is_empty() || a.prefix() != b.prefix());
                     assert_ne!(a.name(), b.name());
                 }
             }
@@ -498,7 +679,15 @@ mod tests {
         let rng = SystemRandom::new();
         for kind in TokenKind::ALL {
             let value = kind.new_value(&rng).unwrap();
-            assert_eq!(check_format(value.expose()), Ok(kind));
+            match kind.policy().form {
+                Form::Checksummed => assert_eq!(check_format(value.expose()), Ok(kind)),
+                Form::Alphanumeric(n) => {
+                    assert_eq!(value.expose().len(), n);
+                    assert!(is_endpoint_token_form(value.expose()));
+                    assert_eq!(TokenKind::of(value.expose()), None);
+                    assert!(check_format(value.expose()).unwrap_err().contains("endpoint token"));
+                }
+            }
         }
         assert!(check_format("tsa_not-a-token").is_err());
         assert!(check_format("ghp_0123456789").is_err());

@@ -13,7 +13,7 @@ use std::sync::{Arc, RwLock};
 
 use crate::domain::grants::RefreshToken;
 use crate::domain::login::{type_scopes, user_type_bound};
-use crate::domain::platform_tokens::{Binding, KindPolicy, PlatformToken, ScopeSource, TokenKind};
+use crate::domain::platform_tokens::{Binding, KindPolicy, PlatformToken, ScopeSource, TokenKind, Verifier};
 use crate::domain::scope::{Profile, ScopeSet};
 use crate::domain::DomainError;
 use crate::store::{ChangeCounter, Store, StoreError};
@@ -195,8 +195,13 @@ async fn platform_principal(
         return Ok(None);
     }
     let policy = token.kind.policy();
+    // Endpoint tokens open endpoints through the endpoint check, nothing else.
+    if policy.verifier != Verifier::Anywhere {
+        return Ok(None);
+    }
     let user = match policy.binding {
         Binding::Application => None,
+        Binding::Endpoint => return Ok(None),
         Binding::User | Binding::Device => {
             let Some(user_id) = token.user_id.as_deref() else {
                 return Ok(None);
@@ -209,6 +214,7 @@ async fn platform_principal(
     };
     let (scope, profile) = match policy.scopes {
         ScopeSource::Profile(profile) => (state.scopes.profile(profile), Some(profile)),
+        ScopeSource::NoScopes => return Ok(None),
         ScopeSource::UserType | ScopeSource::Grant => {
             let Some(user) = &user else {
                 return Ok(None);

@@ -9,6 +9,9 @@ pub enum ChangeCounter {
     /// Anything that changes what a presented platform token is worth: a token,
     /// a user, a user type, an application's forward-auth switch.
     Tokens,
+    /// Endpoints, their primary tokens, secondary endpoint tokens and mappings:
+    /// what the endpoint check's index holds.
+    Endpoints,
 }
 
 impl ChangeCounter {
@@ -16,6 +19,7 @@ impl ChangeCounter {
         match self {
             ChangeCounter::Clients => "clients",
             ChangeCounter::Tokens => "tokens",
+            ChangeCounter::Endpoints => "endpoints",
         }
     }
 }

@@ -11,6 +11,7 @@ mod changes;
 mod clients;
 mod codes;
 mod departments;
+mod endpoints;
 mod keys;
 mod mobile_sessions;
 mod platform_tokens;
@@ -28,7 +29,8 @@ use sqlx::sqlite::{
 };
 
 pub use changes::ChangeCounter;
-pub use platform_tokens::TokenFilter;
+pub use endpoints::{CallFilter, EndpointChanges};
+pub use platform_tokens::{TokenChanges, TokenFilter};
 
 use crate::config::{redact_url_password, DatabaseConfig};
 

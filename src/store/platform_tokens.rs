@@ -4,10 +4,11 @@
 
 use super::changes::{bump_name, ChangeCounter, BUMP};
 use super::{corrupt, on_pool, BeginWrite, Store, StoreError};
-use crate::domain::platform_tokens::{PlatformToken, TokenKind};
+use crate::domain::endpoints::Method;
+use crate::domain::platform_tokens::{PlatformToken, TokenKind, Verifier};
 
 #[derive(sqlx::FromRow)]
-struct PlatformTokenRow {
+pub(super) struct PlatformTokenRow {
     id: String,
     kind: String,
     app_id: String,
@@ -21,6 +22,8 @@ struct PlatformTokenRow {
     user_type: Option<String>,
     install_id: Option<String>,
     description: Option<String>,
+    endpoint_id: Option<String>,
+    method: Option<String>,
 }
 
 impl TryFrom<PlatformTokenRow> for PlatformToken {
@@ -29,6 +32,12 @@ impl TryFrom<PlatformTokenRow> for PlatformToken {
     fn try_from(r: PlatformTokenRow) -> Result<Self, StoreError> {
         let kind = TokenKind::from_name(&r.kind)
             .ok_or_else(|| corrupt("platform_tokens", format!("unknown kind `{}`", r.kind)))?;
+        let method = r
+            .method
+            .map(|m| {
+                Method::parse(&m).ok_or_else(|| corrupt("platform_tokens", format!("unknown method `{m}`")))
+            })
+            .transpose()?;
         Ok(PlatformToken {
             id: r.id,
             kind,
@@ -43,22 +52,74 @@ impl TryFrom<PlatformTokenRow> for PlatformToken {
             user_type: r.user_type,
             install_id: r.install_id,
             description: r.description,
+            endpoint_id: r.endpoint_id,
+            method,
         })
     }
 }
 
-fn convert(rows: Vec<PlatformTokenRow>) -> Result<Vec<PlatformToken>, StoreError> {
+pub(super) fn convert(rows: Vec<PlatformTokenRow>) -> Result<Vec<PlatformToken>, StoreError> {
     rows.into_iter().map(PlatformToken::try_from).collect()
 }
 
-const COLUMNS: &str = "id, kind, app_id, name, enabled, created_at, expires_at, last_used_at, \
-                       user_id, department, user_type, install_id, description";
+pub(super) const COLUMNS: &str = "id, kind, app_id, name, enabled, created_at, expires_at, last_used_at, \
+                       user_id, department, user_type, install_id, description, endpoint_id, method";
+
+/// The counter a change to a token of `kind` bumps: endpoint tokens are read by
+/// the endpoint check's index, every other kind by the token cache.
+pub(super) fn counter_for(kind: TokenKind) -> ChangeCounter {
+    match kind.policy().verifier {
+        Verifier::Anywhere => ChangeCounter::Tokens,
+        Verifier::EndpointCheck => ChangeCounter::Endpoints,
+    }
+}
 
 /// Which of an application's tokens of one kind a list shows.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TokenFilter<'a> {
     pub user_id: Option<&'a str>,
+    /// Only the enabled (`Some(true)`) or the disabled ones.
+    pub enabled: Option<bool>,
 }
+
+/// What a token update changes; `None` leaves a field as it is.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TokenChanges<'a> {
+    pub name: Option<&'a str>,
+    pub enabled: Option<bool>,
+    pub description: Option<&'a str>,
+}
+
+/// Inserts `token` (a `PlatformToken`) with its hash and ciphertext, on `exec`.
+macro_rules! insert_token {
+    ($exec:expr, $token:expr, $hash:expr, $ciphertext:expr) => {{
+        let token: &PlatformToken = $token;
+        sqlx::query(&format!(
+            "INSERT INTO platform_tokens (token_hash, secret_ciphertext, {COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+        ))
+        .bind($hash)
+        .bind($ciphertext)
+        .bind(&token.id)
+        .bind(token.kind.name())
+        .bind(&token.app_id)
+        .bind(&token.name)
+        .bind(token.enabled)
+        .bind(token.created_at)
+        .bind(token.expires_at)
+        .bind(token.last_used_at)
+        .bind(token.user_id.as_deref())
+        .bind(token.department.as_deref())
+        .bind(token.user_type.as_deref())
+        .bind(token.install_id.as_deref())
+        .bind(token.description.as_deref())
+        .bind(token.endpoint_id.as_deref())
+        .bind(token.method.map(|m| m.as_str()))
+        .execute($exec)
+        .await?
+    }};
+}
+pub(super) use insert_token;
 
 impl Store {
     /// Stores a new token (with the ciphertext of its value for kinds an
@@ -71,31 +132,42 @@ impl Store {
     ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            sqlx::query(&format!(
-                "INSERT INTO platform_tokens (token_hash, secret_ciphertext, {COLUMNS}) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
-            ))
-            .bind(token_hash)
-            .bind(ciphertext)
-            .bind(&token.id)
-            .bind(token.kind.name())
-            .bind(&token.app_id)
-            .bind(&token.name)
-            .bind(token.enabled)
-            .bind(token.created_at)
-            .bind(token.expires_at)
-            .bind(token.last_used_at)
-            .bind(token.user_id.as_deref())
-            .bind(token.department.as_deref())
-            .bind(token.user_type.as_deref())
-            .bind(token.install_id.as_deref())
-            .bind(token.description.as_deref())
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(BUMP).bind(bump_name(ChangeCounter::Tokens)).execute(&mut *tx).await?;
+            insert_token!(&mut *tx, token, token_hash, ciphertext);
+            sqlx::query(BUMP).bind(bump_name(counter_for(token.kind))).execute(&mut *tx).await?;
             tx.commit().await?;
         });
         Ok(())
+    }
+
+    /// Gives the application's token `id` of `kind` a new value (hash and
+    /// ciphertext); the old one stops at once. Answers whether it exists.
+    pub async fn replace_platform_token_value(
+        &self,
+        app_id: &str,
+        kind: TokenKind,
+        id: &str,
+        token_hash: &[u8],
+        ciphertext: Option<&[u8]>,
+    ) -> Result<bool, StoreError> {
+        let changed = on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let changed = sqlx::query(
+                "UPDATE platform_tokens SET token_hash = $4, secret_ciphertext = $5, last_used_at = NULL \
+                 WHERE app_id = $1 AND kind = $2 AND id = $3",
+            )
+            .bind(app_id)
+            .bind(kind.name())
+            .bind(id)
+            .bind(token_hash)
+            .bind(ciphertext)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            sqlx::query(BUMP).bind(bump_name(counter_for(kind))).execute(&mut *tx).await?;
+            tx.commit().await?;
+            changed
+        });
+        Ok(changed == 1)
     }
 
     /// The token whose value hashes to `token_hash`, of any kind.
@@ -166,22 +238,25 @@ impl Store {
         let (rows, total) = on_pool!(self, pool => {
             let rows = sqlx::query_as::<_, PlatformTokenRow>(&format!(
                 "SELECT {COLUMNS} FROM platform_tokens WHERE app_id = $1 AND kind = $2 \
-                 AND ($3 IS NULL OR user_id = $3) ORDER BY created_at, id LIMIT $4 OFFSET $5"
+                 AND ($3 IS NULL OR user_id = $3) AND ($6 IS NULL OR enabled = $6) \
+                 ORDER BY created_at, id LIMIT $4 OFFSET $5"
             ))
             .bind(app_id)
             .bind(kind.name())
             .bind(filter.user_id)
             .bind(limit)
             .bind(offset)
+            .bind(filter.enabled)
             .fetch_all(pool)
             .await?;
             let total = sqlx::query_scalar::<_, i64>(
                 "SELECT COUNT(*) FROM platform_tokens WHERE app_id = $1 AND kind = $2 \
-                 AND ($3 IS NULL OR user_id = $3)",
+                 AND ($3 IS NULL OR user_id = $3) AND ($4 IS NULL OR enabled = $4)",
             )
             .bind(app_id)
             .bind(kind.name())
             .bind(filter.user_id)
+            .bind(filter.enabled)
             .fetch_one(pool)
             .await?;
             (rows, total)
@@ -228,30 +303,30 @@ impl Store {
         Ok(row)
     }
 
-    /// Renames and/or enables or disables a token; answers whether it exists.
+    /// Changes what `changes` names of a token; answers whether it exists.
     pub async fn update_platform_token(
         &self,
         app_id: &str,
         kind: TokenKind,
         id: &str,
-        name: Option<&str>,
-        enabled: Option<bool>,
+        changes: TokenChanges<'_>,
     ) -> Result<bool, StoreError> {
         let changed = on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             let changed = sqlx::query(
-                "UPDATE platform_tokens SET name = COALESCE($4, name), enabled = COALESCE($5, enabled) \
-                 WHERE app_id = $1 AND kind = $2 AND id = $3",
+                "UPDATE platform_tokens SET name = COALESCE($4, name), enabled = COALESCE($5, enabled), \
+                 description = COALESCE($6, description) WHERE app_id = $1 AND kind = $2 AND id = $3",
             )
             .bind(app_id)
             .bind(kind.name())
             .bind(id)
-            .bind(name)
-            .bind(enabled)
+            .bind(changes.name)
+            .bind(changes.enabled)
+            .bind(changes.description)
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            sqlx::query(BUMP).bind(bump_name(ChangeCounter::Tokens)).execute(&mut *tx).await?;
+            sqlx::query(BUMP).bind(bump_name(counter_for(kind))).execute(&mut *tx).await?;
             tx.commit().await?;
             changed
         });
@@ -277,8 +352,14 @@ impl Store {
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
+                // A secondary endpoint token leaves its mappings with it.
+                sqlx::query("DELETE FROM endpoint_assignments WHERE app_id = $1 AND token_id = $2")
+                    .bind(app_id)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
             }
-            sqlx::query(BUMP).bind(bump_name(ChangeCounter::Tokens)).execute(&mut *tx).await?;
+            sqlx::query(BUMP).bind(bump_name(counter_for(kind))).execute(&mut *tx).await?;
             tx.commit().await?;
             deleted
         });
