@@ -444,90 +444,90 @@ async fn the_data_viewer_shows_exactly_the_calls_made(backend: Backend) {
         x.expect(&server, Method::PUT, &format!("/endpoints/{e}/assignments/{t}"), Some(map), 200).await;
     }
 
-    // 3 ERP calls, 2 Shop calls and one refused Shop GET, 1 primary, 1 malformed,
-    // and calls elsewhere that are not this endpoint's.
+    // A minute apart: 3 ERP calls; 2 Shop calls and one refused Shop GET; 1
+    // primary; 1 malformed; and calls elsewhere that are not this endpoint's.
+    let clock = &server.state.clock;
+    let t0 = clock.now();
     for _ in 0..3 {
         assert!(allowed(&check(&server, &e, "POST", &erp_token).await));
     }
+    clock.advance(60);
     for _ in 0..2 {
         assert!(allowed(&check(&server, &e, "POST", &shop_token).await));
     }
     assert_eq!(reason(&check(&server, &e, "GET", &shop_token).await), "method_not_assigned");
+    clock.advance(60);
     assert!(allowed(&check(&server, &e, "GET", &get).await));
+    clock.advance(60);
     assert_eq!(reason(&check(&server, &e, "POST", "nope").await), "malformed_token");
     check(&server, &other, "POST", &erp_token).await;
     check(&server, "unknown", "POST", &erp_token).await;
 
+    // Newest first; identical calls of one second are one item with their count.
     let calls = x.expect(&server, Method::GET, &format!("/endpoints/{e}/calls"), None, 200).await;
-    assert_eq!(calls["total"], 8, "{calls}");
     let items = calls["items"].as_array().unwrap();
-    // Newest first: the malformed one was the last call.
+    assert_eq!(items.iter().map(|c| c["calls"].as_i64().unwrap()).sum::<i64>(), 8, "{calls}");
+    let ats: Vec<&str> = items.iter().map(|c| c["at"].as_str().unwrap()).collect();
+    assert!(ats.windows(2).all(|w| w[0] >= w[1]), "{ats:?}");
     assert_eq!(items[0]["reason"], "malformed_token");
     assert_eq!(items[0]["token_id"], Value::Null);
     assert_eq!(items[1]["token_kind"], "primary");
     assert_eq!(items[1]["method"], "GET");
-    assert_eq!(items[2]["token_name"], "Shop");
-    assert_eq!(items[2]["allowed"], false);
-    assert_eq!(items[2]["reason"], "method_not_assigned");
-    assert_eq!(items[7]["token_name"], "ERP");
-    assert_eq!(items[7]["token_kind"], "secondary");
+    let last = items.last().unwrap();
+    assert_eq!(
+        (&last["token_name"], &last["token_kind"], &last["allowed"]),
+        (&json!("ERP"), &json!("secondary"), &json!(true))
+    );
+    let refused = items.iter().find(|c| c["allowed"] == false && c["token_name"] == "Shop").unwrap();
+    assert_eq!(
+        (&refused["reason"], &refused["method"], &refused["calls"]),
+        (&json!("method_not_assigned"), &json!("GET"), &json!(1))
+    );
 
     let by_erp =
         x.expect(&server, Method::GET, &format!("/endpoints/{e}/calls?token={erp}"), None, 200).await;
-    assert_eq!(by_erp["total"], 3);
-    assert!(by_erp["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|c| c["token_name"] == "ERP" && c["allowed"] == true));
-    let page = x
-        .expect(
-            &server,
-            Method::GET,
-            &format!("/endpoints/{e}/calls?token={shop}&limit=2&offset=2"),
-            None,
-            200,
-        )
+    let erp_items = by_erp["items"].as_array().unwrap();
+    assert!(erp_items.iter().all(|c| c["token_name"] == "ERP" && c["allowed"] == true));
+    assert_eq!(erp_items.iter().map(|c| c["calls"].as_i64().unwrap()).sum::<i64>(), 3);
+    let by_shop = x
+        .expect(&server, Method::GET, &format!("/endpoints/{e}/calls?token={shop}&limit=1"), None, 200)
         .await;
-    assert_eq!(page["total"], 3);
-    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    assert_eq!(by_shop["items"].as_array().unwrap().len(), 1);
+    assert!(by_shop["total"].as_i64().unwrap() >= 2);
 
     // Counted per token and per day.
     let summary = x.expect(&server, Method::GET, &format!("/endpoints/{e}/calls/summary"), None, 200).await;
-    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    let mut counts: Vec<(Value, i64, i64, i64)> = summary["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            assert_eq!(c["day"], today.as_str());
-            (
-                c["token_name"].clone(),
-                c["calls"].as_i64().unwrap(),
-                c["allowed"].as_i64().unwrap(),
-                c["denied"].as_i64().unwrap(),
-            )
-        })
-        .collect();
-    counts.sort_by_key(|c| c.0.to_string());
-    assert_eq!(
-        counts,
-        [
-            (json!("ERP"), 3, 3, 0),
-            (json!("GET orders"), 1, 1, 0),
-            (json!("Shop"), 3, 2, 1),
-            (Value::Null, 1, 0, 1),
-        ]
-    );
+    let day = |at: i64| chrono::DateTime::from_timestamp(at, 0).unwrap().format("%Y-%m-%d").to_string();
+    let days = [day(t0), day(t0 + 180)];
+    let mut counts = std::collections::BTreeMap::<String, (i64, i64, i64)>::new();
+    for c in summary["items"].as_array().unwrap() {
+        assert!(days.contains(&c["day"].as_str().unwrap().to_owned()), "{c}");
+        let count = counts.entry(c["token_name"].as_str().unwrap_or("(none)").to_owned()).or_default();
+        count.0 += c["calls"].as_i64().unwrap();
+        count.1 += c["allowed"].as_i64().unwrap();
+        count.2 += c["denied"].as_i64().unwrap();
+    }
+    let expected =
+        [("(none)", (1, 0, 1)), ("ERP", (3, 3, 0)), ("GET orders", (1, 1, 0)), ("Shop", (3, 2, 1))];
+    assert_eq!(counts, expected.map(|(n, c)| (n.to_owned(), c)).into_iter().collect());
 
-    // Time filters: nothing before the calls, nothing after them.
-    let future =
-        (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let later =
-        x.expect(&server, Method::GET, &format!("/endpoints/{e}/calls?from={future}"), None, 200).await;
+    // Time filters: from the Shop calls on; nothing after them; nothing before.
+    let rfc = |at: i64| {
+        chrono::DateTime::from_timestamp(at, 0).unwrap().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let from = x
+        .expect(&server, Method::GET, &format!("/endpoints/{e}/calls?from={}", rfc(t0 + 60)), None, 200)
+        .await;
+    assert!(from["items"].as_array().unwrap().iter().all(|c| c["token_name"] != "ERP"), "{from}");
+    let window = format!("/endpoints/{e}/calls/summary?from={}&to={}", rfc(t0 + 60), rfc(t0 + 120));
+    let shop_only = x.expect(&server, Method::GET, &window, None, 200).await;
+    assert!(shop_only["items"].as_array().unwrap().iter().all(|c| c["token_name"] == "Shop"), "{shop_only}");
+    let later = x
+        .expect(&server, Method::GET, &format!("/endpoints/{e}/calls?from={}", rfc(t0 + 3600)), None, 200)
+        .await;
     assert_eq!(later["total"], 0);
-    let past = "2020-01-01T00:00:00Z";
-    let before = x.expect(&server, Method::GET, &format!("/endpoints/{e}/calls?to={past}"), None, 200).await;
+    let before =
+        x.expect(&server, Method::GET, &format!("/endpoints/{e}/calls?to={}", rfc(t0)), None, 200).await;
     assert_eq!(before["total"], 0);
     x.expect(&server, Method::GET, &format!("/endpoints/{e}/calls?from=yesterday"), None, 400).await;
     x.expect(&server, Method::GET, &format!("/endpoints/{e}/calls?limit=0"), None, 400).await;
@@ -539,10 +539,17 @@ async fn the_data_viewer_shows_exactly_the_calls_made(backend: Backend) {
     assert_eq!(retention, 30 * 86_400);
     let now = server.state.clock.now();
     assert_eq!(tessera::domain::endpoints::sweep_calls(store, now - retention).await.unwrap(), 0);
+    let mut rows = 0;
+    for endpoint in [&e, &other] {
+        rows += x.expect(&server, Method::GET, &format!("/endpoints/{endpoint}/calls"), None, 200).await
+            ["total"]
+            .as_i64()
+            .unwrap();
+    }
     server.state.clock.advance(retention + 1);
     let swept =
         tessera::domain::endpoints::sweep_calls(store, server.state.clock.now() - retention).await.unwrap();
-    assert_eq!(swept, 9);
+    assert_eq!(swept, rows as u64);
     let calls = x.expect(&server, Method::GET, &format!("/endpoints/{e}/calls"), None, 200).await;
     assert_eq!(calls["total"], 0);
     server.stop().await;

@@ -32,7 +32,10 @@ CREATE TABLE endpoint_assignments (
 CREATE INDEX endpoint_assignments_token ON endpoint_assignments (app_id, token_id);
 
 -- Calls checked at POST /v1/endpoint-check, written in batches, kept for
--- endpoints.call_retention. The token's name is the one it had at the call.
+-- endpoints.call_retention. Identical calls (same endpoint, second, method,
+-- outcome and token) are one row with their number in `calls`, so that a busy
+-- endpoint writes rows per second and token, not per call. The token's name is
+-- the one it had at the call.
 CREATE TABLE endpoint_calls (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     app_id       TEXT NOT NULL,
@@ -43,10 +46,12 @@ CREATE TABLE endpoint_calls (
     reason       TEXT,
     token_id     TEXT,
     token_kind   TEXT,
-    token_name   TEXT
+    token_name   TEXT,
+    calls        BIGINT NOT NULL
 );
-CREATE INDEX endpoint_calls_endpoint ON endpoint_calls (app_id, endpoint_id, at);
-CREATE INDEX endpoint_calls_at ON endpoint_calls (at);
+-- One index, kept narrow because every call writes it: the viewer reads by
+-- endpoint and time, and the retention sweep deletes endpoint by endpoint.
+CREATE INDEX endpoint_calls_endpoint ON endpoint_calls (endpoint_id, at);
 
 -- Bumped by every change to endpoints, their tokens and mappings, so that every
 -- instance reloads the endpoint-check index.

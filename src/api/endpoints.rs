@@ -14,8 +14,8 @@ use super::tokens::RevealedTokenResponse;
 use super::ApiJson;
 use super::{parse_rfc3339, rfc3339, AppAdmin};
 use crate::domain::endpoints::{
-    self, Assignment, CallCount, Endpoint, EndpointCall, EndpointUpdate, EndpointWithTokens, Method,
-    NewEndpoint, TokenAssignment,
+    self, Assignment, CallCount, Endpoint, EndpointUpdate, EndpointWithTokens, Method, NewEndpoint,
+    RecordedCalls, TokenAssignment,
 };
 use crate::domain::platform_tokens::{PlatformToken, TokenKind};
 use crate::store::CallFilter;
@@ -527,11 +527,15 @@ impl EndpointTokenKind {
     }
 }
 
-/// One call the endpoint check answered.
+/// Calls the endpoint check answered: one, or several identical ones (same
+/// second, method, outcome and token) counted in `calls`.
 #[derive(Serialize, ToSchema)]
 pub struct CallResponse {
     #[schema(format = DateTime)]
     pub at: String,
+    /// How many identical calls this row stands for.
+    #[schema(minimum = 1)]
+    pub calls: i64,
     pub method: MethodName,
     pub allowed: bool,
     /// Why it was refused (see the endpoint check).
@@ -543,10 +547,11 @@ pub struct CallResponse {
     pub token_name: Option<String>,
 }
 
-impl From<EndpointCall> for CallResponse {
-    fn from(c: EndpointCall) -> Self {
+impl From<RecordedCalls> for CallResponse {
+    fn from(RecordedCalls { call: c, calls }: RecordedCalls) -> Self {
         CallResponse {
             at: rfc3339(c.at),
+            calls,
             method: c.method.into(),
             allowed: c.allowed,
             reason: c.reason.map(|r| r.as_str().to_owned()),
@@ -591,7 +596,7 @@ async fn flush_calls(admin: &AppAdmin) -> Result<(), ApiError> {
 }
 
 /// `GET /admin/v1/apps/{app}/endpoints/{id}/calls`.
-#[utoipa::path(get, operation_id = "list_endpoint_calls", summary = "The endpoint data viewer: recorded calls, newest first", path = "/admin/v1/apps/{app}/endpoints/{id}/calls", tag = "endpoints",
+#[utoipa::path(get, operation_id = "list_endpoint_calls", summary = "The endpoint data viewer: recorded calls, newest first (identical calls of one second in one item)", path = "/admin/v1/apps/{app}/endpoints/{id}/calls", tag = "endpoints",
     params(("app" = String, Path, description = "application id"), ("id" = String, Path, description = "endpoint id"), CallsQuery),
     responses((status = 200, description = "one page of calls", body = Page<CallResponse>)),
     security(("bearer" = []), ("token" = [])))]

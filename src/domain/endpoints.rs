@@ -8,8 +8,9 @@
 //! EndpointPrimary`, `EndpointSecondary`), made only through it, stored as SHA-256
 //! and sealed for reveal; the endpoint check reads only the in-memory
 //! `CheckIndex`, swapped whole after every change (the `endpoints` change counter),
-//! and writes nothing: calls go to a bounded `CallLog`, flushed in batches, whose
-//! overflow is counted, never waited for.
+//! and writes nothing: calls go to a bounded `CallLog`, identical calls of one
+//! second counted together, flushed in batches; its overflow is counted, never
+//! waited for.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -115,8 +116,8 @@ pub struct Assignment {
     pub created_at: i64,
 }
 
-/// One call the endpoint check answered, as the data viewer shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One call the endpoint check answered.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct EndpointCall {
     pub app_id: Arc<str>,
     pub endpoint_id: Arc<str>,
@@ -127,8 +128,16 @@ pub struct EndpointCall {
     pub token: Option<CallToken>,
 }
 
-/// The token a call presented, when it was one of the endpoint's application.
+/// Identical calls in one second, as the store keeps them and the data viewer
+/// shows them.
 #[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedCalls {
+    pub call: EndpointCall,
+    pub calls: i64,
+}
+
+/// The token a call presented, when it was one of the endpoint's application.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CallToken {
     pub id: Arc<str>,
     pub kind: TokenKind,
@@ -147,7 +156,7 @@ pub struct CallCount {
 }
 
 /// Why the endpoint check refused a call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Reason {
     UnknownEndpoint,
     MalformedToken,
@@ -571,46 +580,65 @@ impl IndexedEndpoint {
     }
 }
 
-/// Calls answered but not yet written: bounded; what does not fit is counted
-/// and dropped, so that a slow database never holds a request.
+/// Calls answered but not yet written, identical ones counted together. It
+/// holds at most `capacity` distinct entries: a call like one already held only
+/// raises its count, and a new kind of call that does not fit is counted as
+/// dropped, so that a slow database never holds a request.
 pub struct CallLog {
-    buffer: Mutex<Vec<EndpointCall>>,
+    pending: Mutex<HashMap<EndpointCall, i64>>,
     capacity: usize,
     dropped: AtomicU64,
 }
 
 impl CallLog {
     pub fn new(capacity: usize) -> CallLog {
-        CallLog { buffer: Mutex::new(Vec::new()), capacity, dropped: AtomicU64::new(0) }
+        CallLog { pending: Mutex::new(HashMap::new()), capacity, dropped: AtomicU64::new(0) }
     }
 
     pub fn record(&self, call: EndpointCall) {
-        let kept = match self.buffer.lock() {
-            Ok(mut buffer) if buffer.len() < self.capacity => {
-                buffer.push(call);
-                true
+        let kept = match self.pending.lock() {
+            Ok(mut pending) => {
+                if let Some(calls) = pending.get_mut(&call) {
+                    *calls += 1;
+                    true
+                } else if pending.len() < self.capacity {
+                    pending.insert(call, 1);
+                    true
+                } else {
+                    false
+                }
             }
-            _ => false,
+            Err(_) => false,
         };
         if !kept {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
 
-    /// Everything recorded since the last drain.
-    pub fn drain(&self) -> Vec<EndpointCall> {
-        self.buffer.lock().map(|mut buffer| std::mem::take(&mut *buffer)).unwrap_or_default()
+    /// Everything recorded since the last drain, oldest first.
+    pub fn drain(&self) -> Vec<RecordedCalls> {
+        let pending = self.pending.lock().map(|mut p| std::mem::take(&mut *p)).unwrap_or_default();
+        let mut calls: Vec<RecordedCalls> =
+            pending.into_iter().map(|(call, calls)| RecordedCalls { call, calls }).collect();
+        calls.sort_by_key(|c| c.call.at);
+        calls
     }
 
     /// Puts back calls a failed write could not store, as far as they fit.
-    fn restore(&self, calls: Vec<EndpointCall>) {
-        let mut lost = calls.len();
-        if let Ok(mut buffer) = self.buffer.lock() {
-            let room = self.capacity.saturating_sub(buffer.len());
-            lost = lost.saturating_sub(room);
-            buffer.extend(calls.into_iter().take(room));
+    fn restore(&self, calls: Vec<RecordedCalls>) {
+        let mut lost = 0;
+        if let Ok(mut pending) = self.pending.lock() {
+            for RecordedCalls { call, calls } in calls {
+                if let Some(held) = pending.get_mut(&call) {
+                    *held += calls;
+                } else if pending.len() < self.capacity {
+                    pending.insert(call, calls);
+                } else {
+                    lost += calls as u64;
+                }
+            }
         }
-        self.dropped.fetch_add(lost as u64, Ordering::Relaxed);
+        self.dropped.fetch_add(lost, Ordering::Relaxed);
     }
 
     /// How many calls were dropped since the last look.
@@ -673,19 +701,18 @@ impl EndpointGuard {
         Ok(true)
     }
 
-    /// Writes the recorded calls; answers how many.
+    /// Writes the recorded calls; answers how many calls they were.
     pub async fn flush(&self, store: &Store) -> Result<usize, StoreError> {
         let _one = self.flushing.lock().await;
         let calls = self.calls.drain();
         if calls.is_empty() {
             return Ok(0);
         }
-        let n = calls.len();
-        for (i, chunk) in calls.chunks(FLUSH_BATCH).enumerate() {
-            if let Err(e) = store.insert_endpoint_calls(chunk).await {
-                self.calls.restore(calls[i * FLUSH_BATCH..].to_vec());
-                return Err(e);
-            }
+        let n = calls.iter().map(|c| c.calls as usize).sum();
+        if let Err(e) = store.insert_endpoint_calls(&calls, FLUSH_BATCH).await {
+            // The transaction stored none of them: they wait for the next try.
+            self.calls.restore(calls);
+            return Err(e);
         }
         Ok(n)
     }
@@ -695,16 +722,82 @@ impl EndpointGuard {
 /// held long; answers how many.
 pub async fn sweep_calls(store: &Store, before: i64) -> Result<u64, StoreError> {
     let mut deleted = 0;
-    loop {
-        let n = store.sweep_endpoint_calls(before, SWEEP_BATCH).await?;
-        deleted += n;
-        if n < SWEEP_BATCH as u64 {
-            return Ok(deleted);
+    for (app_id, endpoint_id) in store.all_endpoint_ids().await? {
+        loop {
+            let n = store.sweep_endpoint_calls(&app_id, &endpoint_id, before, SWEEP_BATCH).await?;
+            deleted += n;
+            if n < SWEEP_BATCH as u64 {
+                break;
+            }
         }
     }
+    Ok(deleted)
 }
 
 const SWEEP_BATCH: i64 = 1000;
 
-/// Calls written per statement.
+/// Rows written per statement.
 const FLUSH_BATCH: usize = 500;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(at: i64, token: Option<&str>) -> EndpointCall {
+        EndpointCall {
+            app_id: "a".into(),
+            endpoint_id: "e".into(),
+            at,
+            method: Method::Post,
+            allowed: token.is_some(),
+            reason: if token.is_some() { None } else { Some(Reason::UnknownToken) },
+            token: token.map(|id| CallToken {
+                id: id.into(),
+                kind: TokenKind::EndpointSecondary,
+                name: id.into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn identical_calls_are_counted_together_and_overflow_is_counted_not_kept() {
+        let log = CallLog::new(2);
+        for _ in 0..5 {
+            log.record(call(10, Some("erp")));
+        }
+        log.record(call(9, None));
+        // A third kind of call does not fit; more of a held kind still do.
+        log.record(call(11, Some("shop")));
+        log.record(call(10, Some("erp")));
+        let drained = log.drain();
+        assert_eq!(
+            drained,
+            [
+                RecordedCalls { call: call(9, None), calls: 1 },
+                RecordedCalls { call: call(10, Some("erp")), calls: 6 }
+            ]
+        );
+        assert_eq!(log.take_dropped(), 1);
+        assert_eq!(log.take_dropped(), 0);
+        assert!(log.drain().is_empty());
+
+        // What a failed write puts back merges with what came meanwhile.
+        log.record(call(10, Some("erp")));
+        log.restore(drained);
+        let again = log.drain();
+        assert_eq!(again[1].calls, 7);
+        assert_eq!(log.take_dropped(), 0);
+    }
+
+    #[test]
+    fn methods_round_trip_through_their_text() {
+        let methods = Methods::of(&[Method::Get, Method::Delete, Method::Get]);
+        assert_eq!(methods.to_text(), "GET,DELETE");
+        assert_eq!(Methods::from_text("GET,DELETE"), Some(methods));
+        assert_eq!(Methods::from_text("GET,PUT"), None);
+        assert_eq!(Method::parse("delete"), Some(Method::Delete));
+        for reason in Reason::ALL {
+            assert_eq!(Reason::parse(reason.as_str()), Some(reason));
+        }
+    }
+}

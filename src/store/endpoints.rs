@@ -8,7 +8,7 @@ use super::platform_tokens::{convert, insert_token, PlatformTokenRow, COLUMNS};
 use super::{corrupt, domain_row, on_pool, BeginWrite, Store, StoreError};
 use crate::domain::endpoints::{
     Assignment, CallCount, CallToken, Endpoint, EndpointCall, IndexRows, Method, Methods, Reason,
-    TokenAssignment,
+    RecordedCalls, TokenAssignment,
 };
 use crate::domain::platform_tokens::{PlatformToken, Prepared, TokenKind};
 
@@ -81,9 +81,10 @@ struct CallRow {
     token_id: Option<String>,
     token_kind: Option<String>,
     token_name: Option<String>,
+    calls: i64,
 }
 
-impl TryFrom<CallRow> for EndpointCall {
+impl TryFrom<CallRow> for RecordedCalls {
     type Error = StoreError;
 
     fn try_from(r: CallRow) -> Result<Self, StoreError> {
@@ -99,7 +100,7 @@ impl TryFrom<CallRow> for EndpointCall {
             }),
             _ => None,
         };
-        Ok(EndpointCall {
+        let call = EndpointCall {
             app_id: r.app_id.into(),
             endpoint_id: r.endpoint_id.into(),
             at: r.at,
@@ -107,7 +108,8 @@ impl TryFrom<CallRow> for EndpointCall {
             allowed: r.allowed,
             reason,
             token,
-        })
+        };
+        Ok(RecordedCalls { call, calls: r.calls })
     }
 }
 
@@ -531,34 +533,44 @@ impl Store {
         })
     }
 
-    /// Writes recorded calls, in one statement.
-    pub async fn insert_endpoint_calls(&self, calls: &[EndpointCall]) -> Result<(), StoreError> {
+    /// Writes recorded calls: one transaction, `batch` rows per statement.
+    pub async fn insert_endpoint_calls(
+        &self,
+        calls: &[RecordedCalls],
+        batch: usize,
+    ) -> Result<(), StoreError> {
         if calls.is_empty() {
             return Ok(());
         }
         on_pool!(self, pool => {
-            let mut query = sqlx::QueryBuilder::new(
-                "INSERT INTO endpoint_calls \
-                 (app_id, endpoint_id, at, method, allowed, reason, token_id, token_kind, token_name) ",
-            );
-            query.push_values(calls, |mut row, call| {
-                let token = call.token.as_ref();
-                row.push_bind(call.app_id.to_string())
-                    .push_bind(call.endpoint_id.to_string())
-                    .push_bind(call.at)
-                    .push_bind(call.method.as_str())
-                    .push_bind(call.allowed)
-                    .push_bind(call.reason.map(|r| r.as_str()))
-                    .push_bind(token.map(|t| t.id.to_string()))
-                    .push_bind(token.map(|t| t.kind.name()))
-                    .push_bind(token.map(|t| t.name.to_string()));
-            });
-            query.build().execute(pool).await?;
+            let mut tx = pool.begin_write().await?;
+            for chunk in calls.chunks(batch.max(1)) {
+                let mut query = sqlx::QueryBuilder::new(
+                    "INSERT INTO endpoint_calls \
+                     (app_id, endpoint_id, at, method, allowed, reason, token_id, token_kind, token_name, calls) ",
+                );
+                query.push_values(chunk, |mut row, RecordedCalls { call, calls }| {
+                    let token = call.token.as_ref();
+                    row.push_bind(&*call.app_id)
+                        .push_bind(&*call.endpoint_id)
+                        .push_bind(call.at)
+                        .push_bind(call.method.as_str())
+                        .push_bind(call.allowed)
+                        .push_bind(call.reason.map(|r| r.as_str()))
+                        .push_bind(token.map(|t| &*t.id))
+                        .push_bind(token.map(|t| t.kind.name()))
+                        .push_bind(token.map(|t| &*t.name))
+                        .push_bind(*calls);
+                });
+                query.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
         });
         Ok(())
     }
 
-    /// One page of an endpoint's recorded calls, newest first, and the total.
+    /// One page of an endpoint's recorded calls (identical calls of one second
+    /// in one row), newest first, and the total number of rows.
     pub async fn list_endpoint_calls(
         &self,
         app_id: &str,
@@ -566,10 +578,10 @@ impl Store {
         filter: CallFilter<'_>,
         limit: i64,
         offset: i64,
-    ) -> Result<(Vec<EndpointCall>, i64), StoreError> {
+    ) -> Result<(Vec<RecordedCalls>, i64), StoreError> {
         let (rows, total) = on_pool!(self, pool => {
             let rows = sqlx::query_as::<_, CallRow>(&format!(
-                "SELECT app_id, endpoint_id, at, method, allowed, reason, token_id, token_kind, token_name \
+                "SELECT app_id, endpoint_id, at, method, allowed, reason, token_id, token_kind, token_name, calls \
                  FROM endpoint_calls WHERE {CALL_FILTER} ORDER BY at DESC, id DESC LIMIT $6 OFFSET $7"
             ))
             .bind(app_id)
@@ -591,7 +603,7 @@ impl Store {
                 .await?;
             (rows, total)
         });
-        let calls = rows.into_iter().map(EndpointCall::try_from).collect::<Result<_, _>>()?;
+        let calls = rows.into_iter().map(RecordedCalls::try_from).collect::<Result<_, _>>()?;
         Ok((calls, total))
     }
 
@@ -605,8 +617,8 @@ impl Store {
     ) -> Result<Vec<CallCount>, StoreError> {
         let rows = on_pool!(self, pool => {
             sqlx::query_as::<_, CallCountRow>(&format!(
-                "SELECT token_id, MAX(token_name) AS token_name, at / 86400 AS day, COUNT(*) AS calls, \
-                 SUM(CASE WHEN allowed THEN 1 ELSE 0 END) AS allowed \
+                "SELECT token_id, MAX(token_name) AS token_name, at / 86400 AS day, CAST(SUM(calls) AS BIGINT) AS calls, \
+                 CAST(SUM(CASE WHEN allowed THEN calls ELSE 0 END) AS BIGINT) AS allowed \
                  FROM endpoint_calls WHERE {CALL_FILTER} \
                  GROUP BY token_id, at / 86400 ORDER BY day DESC, calls DESC, token_id"
             ))
@@ -621,13 +633,32 @@ impl Store {
         Ok(rows.into_iter().map(CallCount::from).collect())
     }
 
-    /// Deletes up to `batch` calls recorded before `before`; answers how many.
-    pub async fn sweep_endpoint_calls(&self, before: i64, batch: i64) -> Result<u64, StoreError> {
+    /// Every endpoint's id with its application: what the retention sweep walks.
+    pub async fn all_endpoint_ids(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = on_pool!(self, pool => {
+            sqlx::query_as::<_, (String, String)>("SELECT app_id, id FROM endpoints ORDER BY app_id, id")
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows)
+    }
+
+    /// Deletes up to `batch` of the endpoint's calls recorded before `before`;
+    /// answers how many.
+    pub async fn sweep_endpoint_calls(
+        &self,
+        app_id: &str,
+        endpoint_id: &str,
+        before: i64,
+        batch: i64,
+    ) -> Result<u64, StoreError> {
         let deleted = on_pool!(self, pool => {
             sqlx::query(
-                "DELETE FROM endpoint_calls WHERE id IN \
-                 (SELECT id FROM endpoint_calls WHERE at < $1 ORDER BY at LIMIT $2)",
+                "DELETE FROM endpoint_calls WHERE id IN (SELECT id FROM endpoint_calls \
+                 WHERE endpoint_id = $2 AND at < $3 AND app_id = $1 ORDER BY at LIMIT $4)",
             )
+            .bind(app_id)
+            .bind(endpoint_id)
             .bind(before)
             .bind(batch)
             .execute(pool)
