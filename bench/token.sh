@@ -19,54 +19,24 @@ seconds=${2:-10}
 connections=${BENCH_CONNECTIONS:-32}
 port=${BENCH_PORT:-18080}
 
-if ! command -v wrk >/dev/null; then
-  echo "installing wrk (Debian package)" >&2
-  apt-get update -qq && apt-get install -y -qq wrk >/dev/null
-fi
-
-cargo build --release --quiet --bin tessera --example sign_rate --example flow_bench
-bin=target/release/tessera
-
-work=$(mktemp -d)
-server_pid=""
-cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-export TESSERA__DATABASE__URL="sqlite://$work/bench.db"
-export TESSERA__KEYS__DIR="$work/keys"
-export TESSERA__SERVER__BIND="127.0.0.1:$port"
-export TESSERA__ISSUER="http://127.0.0.1:$port"
-export TESSERA__SERVER__WORKERS=1
-# Per-request info lines would measure the terminal, not the server.
-export TESSERA__LOG__LEVEL=warn
+source bench/lib.sh
+cargo build --release --quiet --example sign_rate --example flow_bench
 
 client=$("$bin" client create --name bench --type confidential --grant client_credentials --scope mobile --json)
-id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["client_id"])' "$client")
-secret=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["client_secret"])' "$client")
-export TESSERA_BENCH_AUTH=$(printf '%s:%s' "$id" "$secret" | base64 -w0)
+id=$(json "$client" client_id)
+secret=$(json "$client" client_secret)
+basic="Authorization: Basic $(printf '%s:%s' "$id" "$secret" | base64 -w0)"
 
-taskset -c 1 "$bin" serve >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 100); do
-  curl -fs "http://127.0.0.1:$port/.well-known/jwks.json" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-status=$(curl -s -o /dev/null -w '%{http_code}' -u "$id:$secret" -d grant_type=client_credentials "http://127.0.0.1:$port/token")
+start_server
+status=$(curl -s -o /dev/null -w '%{http_code}' -u "$id:$secret" -d grant_type=client_credentials "$base/token")
 [ "$status" = 200 ] || { echo "token endpoint answered $status" >&2; cat "$work/server.log" >&2; exit 1; }
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-
+form=application/x-www-form-urlencoded
 : >"$work/endpoint"
 : >"$work/sign"
 for i in $(seq "$runs"); do
-  line=$(taskset -c 0 wrk -t1 -c"$connections" -d"${seconds}s" --latency -s bench/token.lua \
-    "http://127.0.0.1:$port/token" | grep '^bench:')
-  echo "run $i endpoint: ${line#bench: }"
-  case "$line" in *" non2xx=0 errors=0 "*) ;; *) echo "run $i had failed requests" >&2; exit 1 ;; esac
-  echo "$line" >>"$work/endpoint"
+  TESSERA_BENCH_METHOD=POST TESSERA_BENCH_HEADER="$basic" \
+    TESSERA_BENCH_BODY=grant_type=client_credentials TESSERA_BENCH_CONTENT_TYPE=$form load endpoint "$base/token"
   sign=$(taskset -c 1 target/release/examples/sign_rate 3)
   echo "run $i signing:  $sign"
   echo "$sign" >>"$work/sign"
@@ -85,19 +55,18 @@ done
 
 # An application with its master token, and a client that introspects and exchanges.
 app=$("$bin" app create --name bench --json)
-app_id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "$app")
-master=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["master_token"])' "$app")
+app_id=$(json "$app" id)
+master=$(json "$app" master_token)
 rs=$("$bin" client create --name rs --type confidential --grant client_credentials \
   --grant urn:ietf:params:oauth:grant-type:token-exchange --scope master --app "$app_id" --json)
-rs_id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["client_id"])' "$rs")
-rs_secret=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["client_secret"])' "$rs")
-jwt=$(curl -s -u "$rs_id:$rs_secret" -d grant_type=client_credentials "http://127.0.0.1:$port/token" |
+rs_id=$(json "$rs" client_id)
+rs_secret=$(json "$rs" client_secret)
+jwt=$(curl -s -u "$rs_id:$rs_secret" -d grant_type=client_credentials "$base/token" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-run_form() { # name body
-  TESSERA_BENCH_AUTH=$(printf '%s:%s' "$rs_id" "$rs_secret" | base64 -w0) TESSERA_BENCH_BODY="$2" \
-    taskset -c 0 wrk -t1 -c"$connections" -d"${seconds}s" --latency -s bench/form.lua "http://127.0.0.1:$port/$3" |
-    grep '^bench:' >>"$work/$1"
-  tail -n 1 "$work/$1" | sed "s/^bench:/run $i $1:/"
+run_form() { # name body path
+  TESSERA_BENCH_METHOD=POST TESSERA_BENCH_BODY="$2" TESSERA_BENCH_CONTENT_TYPE=$form \
+    TESSERA_BENCH_HEADER="Authorization: Basic $(printf '%s:%s' "$rs_id" "$rs_secret" | base64 -w0)" \
+    load "$1" "$base/$3"
 }
 : >"$work/introspect_jwt"; : >"$work/introspect_master"; : >"$work/exchange"
 for i in $(seq "$runs"); do
@@ -106,7 +75,6 @@ for i in $(seq "$runs"); do
   run_form exchange "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&subject_token=$master&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aaccess_token" token
 done
 
-field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 rps=$(field rps <"$work/endpoint" | median)
 p50=$(field p50_us <"$work/endpoint" | median)
 p99=$(field p99_us <"$work/endpoint" | median)

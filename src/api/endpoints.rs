@@ -15,7 +15,7 @@ use super::ApiJson;
 use super::{parse_rfc3339, rfc3339, AppAdmin};
 use crate::domain::endpoints::{
     self, Assignment, CallCount, Endpoint, EndpointUpdate, EndpointWithTokens, Method, NewEndpoint,
-    RecordedCalls, TokenAssignment,
+    PrimaryValue, RecordedCalls, TokenAssignment,
 };
 use crate::domain::platform_tokens::{PlatformToken, TokenKind};
 use crate::store::CallFilter;
@@ -256,15 +256,6 @@ pub async fn delete(admin: AppAdmin, path: web::Path<(String, String)>) -> Resul
     Ok(HttpResponse::NoContent().finish())
 }
 
-fn method_in_path(text: &str) -> Result<Method, ApiError> {
-    Method::parse(text)
-        .ok_or_else(|| ApiError::BadRequest(format!("`{text}` is not one of POST, GET, DELETE")))
-}
-
-fn no_primary(id: &str, method: Method) -> ApiError {
-    ApiError::NotFound(format!("endpoint `{id}` has no {} primary token", method.as_str()))
-}
-
 /// `POST /admin/v1/apps/{app}/endpoints/{id}/primary-tokens/{method}/regenerate`.
 #[utoipa::path(post, operation_id = "regenerate_primary_token", summary = "Give a primary token a new value; the old one stops at once", path = "/admin/v1/apps/{app}/endpoints/{id}/primary-tokens/{method}/regenerate", tag = "endpoints",
     params(("app" = String, Path, description = "application id"), ("id" = String, Path, description = "endpoint id"),
@@ -275,13 +266,7 @@ pub async fn regenerate_primary(
     admin: AppAdmin,
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, id, method) = path.into_inner();
-    let method = method_in_path(&method)?;
-    let state = &admin.state;
-    let token = endpoints::regenerate_primary(&state.store, &state.data_keys, &admin.app, &id, method)
-        .await?
-        .ok_or_else(|| no_primary(&id, method))?;
-    Ok(secret_answer(token.expose()))
+    primary_value(admin, path, PrimaryValue::Regenerate).await
 }
 
 /// `GET /admin/v1/apps/{app}/endpoints/{id}/primary-tokens/{method}/reveal`.
@@ -294,12 +279,23 @@ pub async fn reveal_primary(
     admin: AppAdmin,
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
+    primary_value(admin, path, PrimaryValue::Reveal).await
+}
+
+async fn primary_value(
+    admin: AppAdmin,
+    path: web::Path<(String, String, String)>,
+    action: PrimaryValue,
+) -> Result<HttpResponse, ApiError> {
     let (_, id, method) = path.into_inner();
-    let method = method_in_path(&method)?;
+    let method = Method::parse(&method)
+        .ok_or_else(|| ApiError::BadRequest(format!("`{method}` is not one of POST, GET, DELETE")))?;
     let state = &admin.state;
-    let token = endpoints::reveal_primary(&state.store, &state.data_keys, &admin.app, &id, method)
+    let token = endpoints::primary_value(&state.store, &state.data_keys, &admin.app, &id, method, action)
         .await?
-        .ok_or_else(|| no_primary(&id, method))?;
+        .ok_or_else(|| {
+            ApiError::NotFound(format!("endpoint `{id}` has no {} primary token", method.as_str()))
+        })?;
     Ok(secret_answer(token.expose()))
 }
 

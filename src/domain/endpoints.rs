@@ -338,33 +338,35 @@ pub async fn update(
     Ok(Some(EndpointWithTokens { endpoint, primaries }))
 }
 
-/// Gives an endpoint's primary token for `method` a new value; the old one stops
-/// at once. `None` when the endpoint has no token for the method.
-pub async fn regenerate_primary(
-    store: &Store,
-    data_keys: &DataKeys,
-    app_id: &str,
-    endpoint_id: &str,
-    method: Method,
-) -> Result<Option<Secret>, DomainError> {
-    let Some(primary) = store.primary_token(app_id, endpoint_id, method).await? else {
-        return Ok(None);
-    };
-    platform_tokens::regenerate(store, data_keys, TokenKind::EndpointPrimary, app_id, &primary.id).await
+/// What to do with a primary token's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrimaryValue {
+    /// Decrypt the stored value.
+    Reveal,
+    /// Give it a new value; the old one stops at once.
+    Regenerate,
 }
 
-/// The value of an endpoint's primary token for `method`, decrypted.
-pub async fn reveal_primary(
+/// The value of the endpoint's primary token for `method`, revealed or
+/// regenerated; `None` when the endpoint has no token for the method.
+pub async fn primary_value(
     store: &Store,
     data_keys: &DataKeys,
     app_id: &str,
     endpoint_id: &str,
     method: Method,
+    action: PrimaryValue,
 ) -> Result<Option<Secret>, DomainError> {
     let Some(primary) = store.primary_token(app_id, endpoint_id, method).await? else {
         return Ok(None);
     };
-    platform_tokens::reveal(store, data_keys, TokenKind::EndpointPrimary, app_id, &primary.id).await
+    let kind = TokenKind::EndpointPrimary;
+    match action {
+        PrimaryValue::Reveal => platform_tokens::reveal(store, data_keys, kind, app_id, &primary.id).await,
+        PrimaryValue::Regenerate => {
+            platform_tokens::regenerate(store, data_keys, kind, app_id, &primary.id).await
+        }
+    }
 }
 
 /// Maps the secondary token `token_id` to `methods` of the endpoint (replacing
