@@ -15,6 +15,8 @@ pub mod tokens;
 pub mod web;
 mod web_context;
 
+pub use web_context::RequestId;
+
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;

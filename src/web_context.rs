@@ -26,6 +26,10 @@ use tracing::Instrument;
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The request's id, in its extensions, for what handlers record (the audit log).
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
 pub async fn request_context(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -48,6 +52,7 @@ pub async fn request_context(
         .filter(|v| is_safe_id(v))
         .map(str::to_owned)
         .unwrap_or_else(new_id);
+    req.extensions_mut().insert(RequestId(id.clone()));
     // The span and the timing cost something on every request; skip them when
     // nothing would be written (the benchmark runs at `warn`).
     if !tracing::enabled!(tracing::Level::INFO) {

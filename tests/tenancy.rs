@@ -42,7 +42,8 @@ async fn snapshot(store: &Store, app: &str) -> String {
 async fn endpoint_snapshot(store: &Store, app: &str) -> String {
     let (endpoints, _) = store.list_endpoints(app, 200, 0).await.unwrap();
     let mut text = format!(
-        "\n{endpoints:?}\n{:?}",
+        "\n{:?}\n{endpoints:?}\n{:?}",
+        store.list_audit(app, Default::default(), 200, 0).await.unwrap(),
         store
             .list_platform_tokens(app, TokenKind::EndpointSecondary, TokenFilter::default(), 200, 0)
             .await

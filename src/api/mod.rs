@@ -7,6 +7,7 @@
 
 mod api_tokens;
 mod apps;
+mod audit;
 mod clients;
 mod departments;
 mod endpoint_check;
@@ -27,7 +28,7 @@ mod users;
 use std::sync::Arc;
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest};
+use actix_web::{web, HttpMessage as _, HttpRequest};
 use chrono::{DateTime, Utc};
 
 use self::error::ApiError;
@@ -92,6 +93,7 @@ admin_routes! {
     delete "/apps/{app}/endpoint-tokens/{id}" => endpoint_tokens::delete,
     get "/apps/{app}/endpoint-tokens/{id}/reveal" => endpoint_tokens::reveal,
     post "/apps/{app}/endpoint-tokens/{id}/regenerate" => endpoint_tokens::regenerate,
+    get "/apps/{app}/audit" => audit::list,
     get "/apps/{app}/user-types" => user_types::list,
     put "/apps/{app}/user-types/{name}" => user_types::put,
     delete "/apps/{app}/user-types/{name}" => user_types::delete,
@@ -150,7 +152,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         register(scope)
             .default_service(web::to(not_found))
-            .wrap(actix_web::middleware::from_fn(forget_tokens_after_writes)),
+            .wrap(actix_web::middleware::from_fn(after_writes)),
     );
 }
 
@@ -159,7 +161,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// token cache is cleared and the endpoint index reloaded after every
 /// successful write. Other instances notice the change
 /// counter within one poll.
-async fn forget_tokens_after_writes(
+/// Who made an admin API call, set by the extractors for the audit log.
+#[derive(Clone)]
+struct AuditActor(String);
+
+async fn after_writes(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
@@ -169,6 +175,7 @@ async fn forget_tokens_after_writes(
     let res = next.call(req).await?;
     if writes && res.status().is_success() {
         if let Some(state) = state {
+            audit(&state, res.request()).await;
             state.tokens.clear();
             // The endpoint check answers from its index: load it again before
             // answering, so that a regenerated or unmapped token stops at once.
@@ -182,6 +189,25 @@ async fn forget_tokens_after_writes(
     Ok(res)
 }
 
+/// Records a successful admin API write in the audit log.
+async fn audit(state: &AppState, req: &HttpRequest) {
+    let Some(actor) = req.extensions().get::<AuditActor>().map(|a| a.0.clone()) else {
+        return;
+    };
+    let pattern = req.match_pattern().unwrap_or_default();
+    let entry = crate::domain::audit::AuditEntry {
+        app_id: req.match_info().get("app").unwrap_or(DEFAULT_APP).to_owned(),
+        at: state.clock.now(),
+        actor,
+        action: format!("{} {}", req.method(), pattern.strip_prefix("/admin/v1").unwrap_or(&pattern)),
+        target: req.path().strip_prefix("/admin/v1").unwrap_or(req.path()).to_owned(),
+        request_id: req.extensions().get::<crate::RequestId>().map(|r| r.0.clone()).unwrap_or_default(),
+    };
+    if let Err(e) = crate::domain::audit::record(&state.store, &entry).await {
+        tracing::error!(error = %e, action = %entry.action, "cannot write the audit log");
+    }
+}
+
 async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
     Err(ApiError::NotFound(format!("no admin API resource answers {} {}", req.method(), req.path())))
 }
@@ -189,8 +215,8 @@ async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError
 /// Who is calling the admin API, for which application.
 #[derive(Debug)]
 pub enum Caller {
-    /// A JWT access token with the `admin` scope.
-    AdminToken { app: String },
+    /// A JWT access token with the `admin` scope, of user (or client) `user`.
+    AdminToken { app: String, user: String },
     /// The application's master token, with the SHA-256 of the value presented
     /// (a rotation replaces exactly that value).
     Master { app: String, token_hash: [u8; 32] },
@@ -199,16 +225,25 @@ pub enum Caller {
 }
 
 impl Caller {
+    /// Who this is, for the audit log: never a token's value.
+    pub fn actor(&self) -> String {
+        match self {
+            Caller::AdminToken { app, user } => format!("admin token of {user} (application {app})"),
+            Caller::Master { app, .. } => format!("master token of application {app}"),
+            Caller::ApiToken { app, user } => format!("API token of user {user} (application {app})"),
+        }
+    }
+
     /// A platform administrator: an admin JWT of the `default` application, which
     /// may act on every application.
     pub fn is_platform_admin(&self) -> bool {
-        matches!(self, Caller::AdminToken { app } if app == DEFAULT_APP)
+        matches!(self, Caller::AdminToken { app, .. } if app == DEFAULT_APP)
     }
 
     /// Checks the caller may act on application `app`.
     fn for_app(self, app: &str) -> Result<Caller, ApiError> {
         let own = match &self {
-            Caller::AdminToken { app: own }
+            Caller::AdminToken { app: own, .. }
             | Caller::Master { app: own, .. }
             | Caller::ApiToken { app: own, .. } => own,
         };
@@ -255,6 +290,7 @@ impl actix_web::FromRequest for AppAdmin {
                 )));
             }
             let caller = caller(&state, &req, &app).await?;
+            req.extensions_mut().insert(AuditActor(caller.actor()));
             Ok(AppAdmin { state, app, caller })
         })
     }
@@ -280,6 +316,7 @@ impl actix_web::FromRequest for PlatformAdmin {
                     "only an admin access token of the default application manages all applications".into(),
                 ));
             }
+            req.extensions_mut().insert(AuditActor(caller.actor()));
             Ok(PlatformAdmin { state })
         })
     }
@@ -295,7 +332,9 @@ pub async fn caller(state: &Arc<AppState>, req: &HttpRequest, app: &str) -> Resu
     let principal = authenticate(state, token).await?.ok_or_else(refused)?;
     let now = state.clock.now();
     let caller = match principal.kind {
-        PrincipalKind::Access if principal.scope.has_admin() => Caller::AdminToken { app: principal.app },
+        PrincipalKind::Access if principal.scope.has_admin() => {
+            Caller::AdminToken { app: principal.app, user: principal.sub.unwrap_or_default() }
+        }
         PrincipalKind::Access => {
             return Err(ApiError::Forbidden("the access token lacks the admin scope".into()))
         }

@@ -10,6 +10,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::api_tokens::{ApiTokenResponse, CreateApiTokenRequest, CreatedApiTokenResponse};
 use super::apps::{AppResponse, CreateAppRequest, CreatedAppResponse, MasterTokenResponse, UpdateAppRequest};
+use super::audit::AuditEntryResponse;
 use super::clients::{ClientResponse, CreateClientRequest, CreatedClientResponse};
 use super::departments::{DepartmentRequest, DepartmentResponse};
 use super::endpoint_tokens::{
@@ -76,6 +77,7 @@ use super::users::{CreateUserRequest, UpdateUserRequest, UserResponse};
         super::mobile_sessions::get,
         super::mobile_sessions::delete,
         super::mobile_sessions::delete_many,
+        super::audit::list,
         super::user_types::list,
         super::user_types::put,
         super::user_types::delete,
@@ -137,6 +139,8 @@ use super::users::{CreateUserRequest, UpdateUserRequest, UserResponse};
         CreatedEndpointTokenResponse,
         Page<EndpointTokenResponse>,
         EnabledFilter,
+        AuditEntryResponse,
+        Page<AuditEntryResponse>,
         UserTypeRequest,
         UserTypeResponse,
         Items<UserTypeResponse>,

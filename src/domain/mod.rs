@@ -2,6 +2,7 @@
 //! clients, users, the scope algebra. No HTTP and no SQL here; callers pass the clock (`now`, unix seconds).
 
 pub mod apps;
+pub mod audit;
 pub mod client_cache;
 pub mod clients;
 pub mod endpoints;

@@ -7,6 +7,7 @@
 //! domain stays free of sqlx.
 
 mod apps;
+mod audit;
 mod changes;
 mod clients;
 mod codes;
