@@ -145,6 +145,8 @@ pub struct TokensConfig {
 #[serde(deny_unknown_fields)]
 pub struct WebConfig {
     pub session_ttl: u64,
+    /// A console session ends after this many seconds without a page view.
+    pub console_idle_timeout: u64,
     pub login_backoff_after: u32,
     pub login_backoff_after_per_address: u32,
     pub login_backoff_max_seconds: u64,

@@ -51,6 +51,9 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Make console administrators.
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -250,6 +253,26 @@ struct UserCreate {
 }
 
 #[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an administrator: a user of type `administrator` allowed the
+    /// `admin` scope, who signs in at /console. One of the `default` application
+    /// manages every application; one of another application only that one.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long, default_value = DEFAULT_APP)]
+        app: String,
+        /// Read the password from standard input.
+        #[arg(long = "password-stdin", required = true)]
+        password_stdin: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum KeysCommand {
     /// Generate a new ES256 signing key; the newest key signs after the next start.
     Generate {
@@ -317,6 +340,24 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
         Command::App(cmd) => app(cmd, &config).await,
         Command::Client(ClientCommand::Create(args)) => client_create(args, &config).await,
         Command::User(UserCommand::Create(args)) => user_create(args, &config).await,
+        Command::Admin(AdminCommand::Create { username, email, app, password_stdin, json }) => {
+            let args = UserCreate {
+                username,
+                email,
+                department: None,
+                user_type: Some("administrator".to_owned()),
+                admin: true,
+                app,
+                password_stdin,
+                json,
+            };
+            let issuer = config.issuer.clone();
+            user_create(args, &config).await?;
+            if !json {
+                println!("sign in at {}/console", issuer.trim_end_matches('/'));
+            }
+            Ok(())
+        }
         Command::Keys(cmd) => keys_command(cmd, &config).await,
         Command::ApiToken(cmd) => api_token(cmd, &config).await,
         Command::Endpoint(cmd) => endpoint(cmd, &config).await,

@@ -7,76 +7,16 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::browser::{save_screenshot, Driver};
 use common::flow::{challenge, param, VERIFIER};
 use common::{Backend, TestServer};
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::Locator;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const PASSWORD: &str = "correct horse battery";
-
-/// chromedriver on a free port, stopped on drop.
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Driver {
-    fn start() -> Option<Driver> {
-        if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
-            eprintln!("skipped: {CHROMEDRIVER} or {CHROMIUM} is not installed (apt-get install chromium chromium-driver)");
-            return None;
-        }
-        let port = TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
-        let mut child = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver");
-        // chromedriver says when it listens; wait for that line rather than a timer.
-        let stdout = child.stdout.take().expect("chromedriver stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let ready = lines.by_ref().take(20).any(|l| l.is_ok_and(|l| l.contains("started successfully")));
-        assert!(ready, "chromedriver did not start");
-        std::thread::spawn(move || lines.for_each(drop));
-        Some(Driver { child, url: format!("http://127.0.0.1:{port}") })
-    }
-
-    async fn browser(&self, profile: &Path) -> Client {
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({
-                "binary": CHROMIUM,
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-quic", "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--window-size=1280,900",
-                    format!("--user-data-dir={}", profile.display()),
-                ],
-            }),
-        );
-        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps)
-            .connect(&self.url)
-            .await
-            .expect("a WebDriver session")
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// The app's redirect URI: answers every request with a page the test waits for.
 fn app_callback() -> String {
@@ -95,18 +35,6 @@ fn app_callback() -> String {
         }
     });
     format!("http://127.0.0.1:{port}/cb")
-}
-
-fn screenshots() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-    std::fs::create_dir_all(&dir).expect("screenshot dir");
-    dir
-}
-
-async fn save_screenshot(client: &Client, name: &str) {
-    let png = client.screenshot().await.expect("screenshot");
-    assert!(png.starts_with(b"\x89PNG"), "a PNG");
-    std::fs::write(screenshots().join(name), png).expect("write screenshot");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

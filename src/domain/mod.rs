@@ -5,6 +5,7 @@ pub mod apps;
 pub mod audit;
 pub mod client_cache;
 pub mod clients;
+pub mod console;
 pub mod endpoints;
 pub mod grants;
 pub mod keys;

@@ -1,6 +1,6 @@
 //! The audit log's rows (see `domain::audit`).
 
-use super::{domain_row, on_pool, Store, StoreError};
+use super::{domain_row, like_pattern, on_pool, Store, StoreError};
 use crate::domain::audit::{AuditEntry, AuditFilter};
 
 domain_row!(AuditRow => AuditEntry {
@@ -42,9 +42,7 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<AuditEntry>, i64), StoreError> {
-        // LIKE with the text's own wildcards escaped would need ESCAPE on both
-        // backends; the search is a plain substring, so they are dropped instead.
-        let search = filter.search.map(|s| format!("%{}%", s.replace(['%', '_', '\\'], "")));
+        let search = filter.search.map(like_pattern);
         let (rows, total) = on_pool!(self, pool => {
             let rows = sqlx::query_as::<_, AuditRow>(&format!(
                 "SELECT app_id, at, actor, action, target, request_id FROM audit_log WHERE {FILTER} \

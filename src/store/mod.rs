@@ -11,6 +11,7 @@ mod audit;
 mod changes;
 mod clients;
 mod codes;
+mod console;
 mod departments;
 mod endpoints;
 mod keys;
@@ -217,6 +218,12 @@ impl Store {
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
     }
+}
+
+/// A LIKE pattern matching names that hold `text`; the text's own wildcards are
+/// dropped (escaping them would need ESCAPE clauses that differ by backend).
+pub(crate) fn like_pattern(text: &str) -> String {
+    format!("%{}%", text.replace(['%', '_', '\\'], ""))
 }
 
 fn corrupt(table: &'static str, reason: impl ToString) -> StoreError {

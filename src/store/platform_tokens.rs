@@ -3,7 +3,7 @@
 //! same transaction, so that every instance drops its token cache.
 
 use super::changes::{bump_name, ChangeCounter, BUMP};
-use super::{corrupt, on_pool, BeginWrite, Store, StoreError};
+use super::{corrupt, like_pattern, on_pool, BeginWrite, Store, StoreError};
 use crate::domain::endpoints::Method;
 use crate::domain::platform_tokens::{PlatformToken, TokenKind, Verifier};
 
@@ -80,6 +80,10 @@ pub struct TokenFilter<'a> {
     pub user_id: Option<&'a str>,
     /// Only the enabled (`Some(true)`) or the disabled ones.
     pub enabled: Option<bool>,
+    /// Only those whose name holds this text.
+    pub name_contains: Option<&'a str>,
+    /// Most recently used (or made) first, instead of oldest first.
+    pub recent_first: bool,
 }
 
 /// What a token update changes; `None` leaves a field as it is.
@@ -235,11 +239,17 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<PlatformToken>, i64), StoreError> {
+        let order = if filter.recent_first {
+            "COALESCE(last_used_at, created_at) DESC, id"
+        } else {
+            "created_at, id"
+        };
+        let name = filter.name_contains.map(like_pattern);
         let (rows, total) = on_pool!(self, pool => {
             let rows = sqlx::query_as::<_, PlatformTokenRow>(&format!(
                 "SELECT {COLUMNS} FROM platform_tokens WHERE app_id = $1 AND kind = $2 \
                  AND ($3 IS NULL OR user_id = $3) AND ($6 IS NULL OR enabled = $6) \
-                 ORDER BY created_at, id LIMIT $4 OFFSET $5"
+                 AND ($7 IS NULL OR name LIKE $7) ORDER BY {order} LIMIT $4 OFFSET $5"
             ))
             .bind(app_id)
             .bind(kind.name())
@@ -247,16 +257,19 @@ impl Store {
             .bind(limit)
             .bind(offset)
             .bind(filter.enabled)
+            .bind(name.as_deref())
             .fetch_all(pool)
             .await?;
             let total = sqlx::query_scalar::<_, i64>(
                 "SELECT COUNT(*) FROM platform_tokens WHERE app_id = $1 AND kind = $2 \
-                 AND ($3 IS NULL OR user_id = $3) AND ($4 IS NULL OR enabled = $4)",
+                 AND ($3 IS NULL OR user_id = $3) AND ($4 IS NULL OR enabled = $4) \
+                 AND ($5 IS NULL OR name LIKE $5)",
             )
             .bind(app_id)
             .bind(kind.name())
             .bind(filter.user_id)
             .bind(filter.enabled)
+            .bind(name.as_deref())
             .fetch_one(pool)
             .await?;
             (rows, total)

@@ -5,6 +5,7 @@
 //! CSP `frame-ancestors 'none'`), loads nothing but `/static/`; every form carries
 //! the session's CSRF token.
 
+pub mod console;
 pub mod session;
 
 use actix_web::http::header::{self, HeaderValue};
@@ -18,6 +19,7 @@ const STYLESHEET: &str = include_str!("../../static/tessera.css");
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/static/tessera.css", web::get().to(get_stylesheet));
+    console::routes(cfg);
 }
 
 async fn get_stylesheet() -> HttpResponse {

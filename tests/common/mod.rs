@@ -326,4 +326,5 @@ pub fn claims_unverified(token: &str) -> serde_json::Value {
     serde_json::from_slice(&bytes).expect("json claims")
 }
 
+pub mod browser;
 pub mod flow;

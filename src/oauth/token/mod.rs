@@ -49,6 +49,27 @@ impl From<Issued> for TokenResponse {
     }
 }
 
+/// Redeems an authorization code for a public client of this server itself (the
+/// admin console), through the same grant as `POST /token`.
+pub async fn redeem_code(
+    state: Arc<AppState>,
+    client_id: &str,
+    code: &str,
+    redirect_uri: &str,
+    verifier: &str,
+) -> Result<TokenResponse, OAuthError> {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", "authorization_code")
+        .append_pair("code", code)
+        .append_pair("redirect_uri", redirect_uri)
+        .append_pair("code_verifier", verifier)
+        .append_pair("client_id", client_id)
+        .finish();
+    let form = FormRequest::parse(body.as_bytes())?;
+    let client = PresentedClient { client_id: client_id.to_owned(), secret: None, scheme: AuthScheme::None };
+    authorization_code::grant(state, Some(client), &form).await
+}
+
 /// `POST /token`.
 pub async fn post_token(
     req: HttpRequest,
