@@ -87,6 +87,12 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
     for app in given {
         tracing::info!(app = %app, "made the application's master token; rotate it through the admin API to see it");
     }
+    if !store.any_admin().await? {
+        tracing::info!(
+            console = %format!("{}/console", config.issuer.trim_end_matches('/')),
+            "no administrator yet: make one with `tessera admin create --username NAME --password-stdin`, then sign in at the console"
+        );
+    }
     let jwks = actix_web::web::Bytes::copy_from_slice(key_set.jwks_json());
     let signer = JwtSigner::new(Arc::new(key_set), config.issuer.clone(), config.tokens.audience.clone())?;
     let metadata = actix_web::web::Bytes::from(oauth::metadata::document(&config, &scopes).to_string());

@@ -127,7 +127,7 @@ async fn administrators_manage_tokens_and_sessions_in_the_console() {
     assert!(text(&browser).await.contains("nightly export"));
     look(&browser, "console-api-tokens").await;
     click(&browser, "form[action$='/api-tokens'] button[type=submit]").await;
-    let secret = wait_for(&browser, "#secret-value").await.prop("value").await.unwrap().unwrap();
+    let secret = wait_for(&browser, "#secret-0").await.prop("value").await.unwrap().unwrap();
     assert!(secret.starts_with("tsa_"), "{secret}");
     look(&browser, "console-api-token-created").await;
     let (made, _) = store
@@ -150,7 +150,7 @@ async fn administrators_manage_tokens_and_sessions_in_the_console() {
     assert!(!text(&browser).await.contains(&secret));
     look(&browser, "console-api-token").await;
     click(&browser, "form[action$='/reveal'] button").await;
-    let revealed = wait_for(&browser, "#secret-value").await.prop("value").await.unwrap().unwrap();
+    let revealed = wait_for(&browser, "#secret-0").await.prop("value").await.unwrap().unwrap();
     assert_eq!(revealed, secret);
     assert!(!browser.current_url().await.unwrap().as_str().contains(&secret));
 
@@ -179,7 +179,7 @@ async fn administrators_manage_tokens_and_sessions_in_the_console() {
         .await
         .unwrap();
     click(&browser, "form[action$='/mobile-tokens'] button[type=submit]").await;
-    let mobile = wait_for(&browser, "#secret-value").await.prop("value").await.unwrap().unwrap();
+    let mobile = wait_for(&browser, "#secret-0").await.prop("value").await.unwrap().unwrap();
     assert!(mobile.starts_with("tsb_"));
     browser.goto(&server.url(&format!("/console/apps/{shop_id}/mobile-tokens"))).await.unwrap();
     click(&browser, "button[role=switch]").await;
@@ -219,7 +219,7 @@ async fn administrators_manage_tokens_and_sessions_in_the_console() {
     look(&browser, "console-overview").await;
     click(&browser, "form[action$='/rotate'] input[name=confirm]").await;
     click(&browser, "form[action$='/rotate'] button").await;
-    let new_master = wait_for(&browser, "#secret-value").await.prop("value").await.unwrap().unwrap();
+    let new_master = wait_for(&browser, "#secret-0").await.prop("value").await.unwrap().unwrap();
     assert!(new_master.starts_with("tsm_"));
     look(&browser, "console-master-token").await;
     assert_eq!(admin_api(reqwest::Method::GET, "/api-tokens", None, &master).await.status(), 401);
@@ -292,6 +292,130 @@ async fn administrators_manage_tokens_and_sessions_in_the_console() {
     browser.goto(&server.url("/console/apps/default/api-tokens")).await.unwrap();
     wait_for(&browser, "main.card h1").await;
     assert!(text(&browser).await.contains("Not allowed"));
+    browser.close().await.unwrap();
+    server.stop().await;
+}
+
+/// `POST /v1/endpoint-check`; answers `allowed` or the reason.
+async fn endpoint_check(server: &TestServer, endpoint: &str, method: &str, token: &str) -> String {
+    let body = json!({ "endpoint": endpoint, "method": method, "token": token });
+    let answer: Value = server
+        .http
+        .post(server.url("/v1/endpoint-check"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    if answer["allowed"] == true {
+        "allowed".to_owned()
+    } else {
+        answer["reason"].as_str().unwrap().to_owned()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoints_and_their_tokens_are_managed_in_the_console() {
+    let Some(driver) = Driver::start() else { return };
+    let server = TestServer::start(Backend::Sqlite).await.unwrap();
+    let out = server.env.cli(&["admin", "create", "--username", "root", "--password-stdin"], Some(PASSWORD));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let profile = tempfile::tempdir().unwrap();
+    let browser = driver.browser(profile.path()).await;
+    sign_in(&browser, &server, Some("default"), "root").await;
+    wait_for(&browser, "body.console").await;
+
+    // An endpoint that allows deleting: three primaries, shown once.
+    browser.goto(&server.url("/console/apps/default/endpoints")).await.unwrap();
+    wait_for(&browser, "form[action$='/endpoints'] input[name=name]")
+        .await
+        .send_keys("orders")
+        .await
+        .unwrap();
+    browser.find(Locator::Css("input[name=path]")).await.unwrap().send_keys("/orders").await.unwrap();
+    click(&browser, "input[name=allow_delete]").await;
+    look(&browser, "console-endpoints").await;
+    click(&browser, "form[action$='/endpoints'] button[type=submit]").await;
+    let mut primaries = Vec::new();
+    for i in 0..3 {
+        primaries
+            .push(wait_for(&browser, &format!("#secret-{i}")).await.prop("value").await.unwrap().unwrap());
+    }
+    assert!(text(&browser).await.contains("DELETE token"));
+    look(&browser, "console-endpoint-created").await;
+    let (endpoints, _) = server.state.store.list_endpoints("default", 10, 0).await.unwrap();
+    let endpoint = endpoints[0].id.clone();
+    assert_eq!(endpoint_check(&server, &endpoint, "POST", &primaries[0]).await, "allowed");
+
+    // A secondary token for the ERP, made on the endpoint tokens page.
+    browser.goto(&server.url("/console/apps/default/endpoint-tokens")).await.unwrap();
+    wait_for(&browser, "form[action$='/endpoint-tokens'] input[name=name]")
+        .await
+        .send_keys("ERP")
+        .await
+        .unwrap();
+    click(&browser, "form[action$='/endpoint-tokens'] button[type=submit]").await;
+    let erp = wait_for(&browser, "#secret-0").await.prop("value").await.unwrap().unwrap();
+    assert_eq!(erp.len(), 64);
+    assert_eq!(endpoint_check(&server, &endpoint, "POST", &erp).await, "not_assigned");
+
+    // The endpoint's token tab: map it for POST, switch the mapping off and on.
+    browser.goto(&server.url(&format!("/console/apps/default/endpoints/{endpoint}"))).await.unwrap();
+    click(&browser, "form[action*='/assignments/'] input[value=POST]").await;
+    click(&browser, "form[action*='/assignments/'] button").await;
+    wait_for(&browser, "button[role=switch][aria-checked=true]").await;
+    assert_eq!(endpoint_check(&server, &endpoint, "POST", &erp).await, "allowed");
+    assert_eq!(endpoint_check(&server, &endpoint, "GET", &erp).await, "method_not_assigned");
+    look(&browser, "console-endpoint").await;
+    click(&browser, "button[role=switch]").await;
+    wait_for(&browser, "button[role=switch][aria-checked=false]").await;
+    assert_eq!(endpoint_check(&server, &endpoint, "POST", &erp).await, "assignment_disabled");
+    click(&browser, "button[role=switch]").await;
+    wait_for(&browser, "button[role=switch][aria-checked=true]").await;
+    assert_eq!(endpoint_check(&server, &endpoint, "POST", &erp).await, "allowed");
+    click(&browser, "a[href$='?assigned=true']").await;
+    wait_for(&browser, "a[href$='/calls']").await;
+    assert!(text(&browser).await.contains("Show unassigned"));
+    assert!(text(&browser).await.contains("ERP"));
+
+    // Regenerating the GET primary stops the old value at once.
+    browser.goto(&server.url(&format!("/console/apps/default/endpoints/{endpoint}"))).await.unwrap();
+    click(&browser, "form[action$='/GET/regenerate'] input[name=confirm]").await;
+    click(&browser, "form[action$='/GET/regenerate'] button").await;
+    let fresh = wait_for(&browser, "#secret-0").await.prop("value").await.unwrap().unwrap();
+    assert_eq!(endpoint_check(&server, &endpoint, "GET", &primaries[1]).await, "unknown_token");
+    assert_eq!(endpoint_check(&server, &endpoint, "GET", &fresh).await, "allowed");
+
+    // The data viewer: filter by the ERP's token; a chart of calls per day.
+    for _ in 0..3 {
+        endpoint_check(&server, &endpoint, "POST", &erp).await;
+    }
+    browser.goto(&server.url(&format!("/console/apps/default/endpoints/{endpoint}/calls"))).await.unwrap();
+    wait_for(&browser, "figure.chart svg").await;
+    let token_select = wait_for(&browser, "select[name=token]").await;
+    token_select.select_by_label("ERP").await.unwrap();
+    click(&browser, "form.filters button").await;
+    wait_for(&browser, "select[name=token] option[selected]").await;
+    let rows = browser.find_all(Locator::Css("main table tbody tr")).await.unwrap();
+    let mut erp_calls = 0;
+    for row in rows {
+        let cells = row.find_all(Locator::Css("td")).await.unwrap();
+        assert_eq!(cells[4].text().await.unwrap(), "ERP");
+        erp_calls += cells[1].text().await.unwrap().parse::<i64>().unwrap();
+    }
+    // The 3 calls above, and the 5 checks made while mapping.
+    assert_eq!(erp_calls, 8);
+    look(&browser, "console-calls").await;
+
+    // Switching the token off moves it to the inactive list.
+    browser.goto(&server.url("/console/apps/default/endpoint-tokens")).await.unwrap();
+    click(&browser, "button[role=switch]").await;
+    wait_for(&browser, "button[role=switch][aria-checked=false]").await;
+    assert!(browser.current_url().await.unwrap().as_str().ends_with("?inactive=true"));
+    look(&browser, "console-endpoint-tokens").await;
+    assert_eq!(endpoint_check(&server, &endpoint, "POST", &erp).await, "token_disabled");
     browser.close().await.unwrap();
     server.stop().await;
 }

@@ -208,4 +208,15 @@ impl Store {
         )
         .await
     }
+
+    /// Whether any application has a user allowed the `admin` scope (the
+    /// console's administrators): the first start says how to make one.
+    pub async fn any_admin(&self) -> Result<bool, StoreError> {
+        let found = on_pool!(self, pool => {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users WHERE is_admin")
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(found > 0)
+    }
 }

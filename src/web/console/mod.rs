@@ -9,6 +9,7 @@
 //! log; a session manages its own application, a session of the `default`
 //! application every application.
 
+mod endpoints;
 mod pages;
 mod signin;
 
@@ -55,6 +56,28 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/apps/{app}/mobile-sessions", web::get().to(pages::mobile_sessions))
             .route("/apps/{app}/mobile-sessions/delete", web::post().to(pages::revoke_mobile_sessions))
             .route("/apps/{app}/audit", web::get().to(pages::audit_log))
+            .route("/apps/{app}/endpoints", web::get().to(endpoints::list))
+            .route("/apps/{app}/endpoints", web::post().to(endpoints::create))
+            .route("/apps/{app}/endpoints/{id}", web::get().to(endpoints::show))
+            .route("/apps/{app}/endpoints/{id}/calls", web::get().to(endpoints::calls))
+            .route(
+                "/apps/{app}/endpoints/{id}/primary-tokens/{method}/reveal",
+                web::post().to(endpoints::reveal_primary),
+            )
+            .route(
+                "/apps/{app}/endpoints/{id}/primary-tokens/{method}/regenerate",
+                web::post().to(endpoints::regenerate_primary),
+            )
+            .route("/apps/{app}/endpoints/{id}/assignments/{token}", web::post().to(endpoints::assign))
+            .route(
+                "/apps/{app}/endpoints/{id}/assignments/{token}/toggle",
+                web::post().to(endpoints::toggle_assignment),
+            )
+            .route("/apps/{app}/endpoint-tokens", web::get().to(endpoints::tokens))
+            .route("/apps/{app}/endpoint-tokens", web::post().to(endpoints::create_token))
+            .route("/apps/{app}/endpoint-tokens/{id}/toggle", web::post().to(endpoints::toggle_token))
+            .route("/apps/{app}/endpoint-tokens/{id}/reveal", web::post().to(endpoints::reveal_token))
+            .route("/apps/{app}/endpoint-tokens/{id}/regenerate", web::post().to(endpoints::regenerate_token))
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(ConsoleError::NotFound("no console page here".into()))
             })),

@@ -18,13 +18,20 @@ use crate::store::{TokenChanges, TokenFilter};
 const PAGE: i64 = 50;
 
 /// `2026-12-06 14:05 UTC`, or a dash.
-fn when(unix: Option<i64>) -> String {
+pub(super) fn when(unix: Option<i64>) -> String {
     unix.and_then(|t| DateTime::<Utc>::from_timestamp(t, 0))
         .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_else(|| "—".to_owned())
 }
 
-fn day(unix: i64) -> String {
+/// `2026-12-06 14:05:09 UTC`.
+pub(super) fn when_seconds(unix: i64) -> String {
+    DateTime::<Utc>::from_timestamp(unix, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_default()
+}
+
+pub(super) fn day(unix: i64) -> String {
     DateTime::<Utc>::from_timestamp(unix, 0).map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default()
 }
 
@@ -44,11 +51,11 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-    fn search(&self) -> &str {
+    pub(super) fn search(&self) -> &str {
         self.q.as_deref().map(str::trim).unwrap_or_default()
     }
 
-    fn offset(&self) -> i64 {
+    pub(super) fn offset(&self) -> i64 {
         self.offset.unwrap_or(0).max(0)
     }
 }
@@ -93,7 +100,7 @@ struct OverviewPage {
     app_id: String,
 }
 
-async fn app_name(console: &Console, app: &str) -> Result<String, ConsoleError> {
+pub(super) async fn app_name(console: &Console, app: &str) -> Result<String, ConsoleError> {
     console.manage(app)?;
     let found = console.state.store.get_app(app).await?;
     found.map(|a| a.name).ok_or_else(|| ConsoleError::NotFound(format!("application {app} not found")))
@@ -109,13 +116,13 @@ pub async fn overview(console: Console, path: web::Path<String>) -> Result<HttpR
 
 #[derive(Template)]
 #[template(path = "console/secret.html")]
-struct SecretPage {
-    title: String,
-    nav: Nav,
-    explanation: String,
-    label: String,
-    secret: String,
-    back: String,
+pub(super) struct SecretPage {
+    pub title: String,
+    pub nav: Nav,
+    pub explanation: String,
+    /// (label, value), each with a copy button.
+    pub secrets: Vec<(String, String)>,
+    pub back: String,
 }
 
 /// `POST /console/apps/{app}/master-token/rotate`.
@@ -136,8 +143,7 @@ pub async fn rotate_master(
         title: "New master token".into(),
         nav: console.nav(Some(&app), "overview"),
         explanation: "The old master token stopped working. This is the new one.".into(),
-        label: "Master token".into(),
-        secret: token.expose().to_owned(),
+        secrets: vec![("Master token".into(), token.expose().to_owned())],
         back: format!("/console/apps/{app}"),
     };
     Ok(html(StatusCode::OK, &page))
@@ -290,8 +296,7 @@ pub async fn create_api_token(
             user.username,
             when(created.record.expires_at)
         ),
-        label: "API token".into(),
-        secret: created.token.expose().to_owned(),
+        secrets: vec![("API token".into(), created.token.expose().to_owned())],
         back: format!("/console/apps/{app}/api-tokens/{}", created.record.id),
     };
     Ok(html(StatusCode::CREATED, &page))
@@ -445,8 +450,7 @@ pub async fn create_mobile_token(
         title: format!("Mobile token {}", created.record.name),
         nav: console.nav(Some(&app), "mobile-tokens"),
         explanation: "Put it in the app's configuration. It is shown only now.".into(),
-        label: "Mobile token".into(),
-        secret: created.token.expose().to_owned(),
+        secrets: vec![("Mobile token".into(), created.token.expose().to_owned())],
         back: format!("/console/apps/{app}/mobile-tokens"),
     };
     Ok(html(StatusCode::CREATED, &page))
