@@ -39,6 +39,19 @@ async fn click(browser: &Client, css: &str) {
     wait_for(browser, css).await.click().await.unwrap();
 }
 
+/// Clicks a button that posts a form, and waits until the next page replaced
+/// this one (the old page's root goes stale), so that what follows sees the
+/// change made.
+async fn submit(browser: &Client, css: &str) {
+    let old = browser.find(Locator::Css("html")).await.unwrap();
+    click(browser, css).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while old.tag_name().await.is_ok() {
+        assert!(std::time::Instant::now() < deadline, "{css} did not lead to another page");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Signs in at the console through the login (and, the first time, consent) page.
 async fn sign_in(browser: &Client, server: &TestServer, app: Option<&str>, username: &str) {
     let start = match app {
@@ -165,7 +178,7 @@ async fn administrators_manage_tokens_and_sessions_in_the_console() {
     boxes[0].click().await.unwrap();
     boxes[1].click().await.unwrap();
     click(&browser, "form[action$='/api-tokens/delete'] input[name=confirm]").await;
-    click(&browser, "form[action$='/api-tokens/delete'] button[type=submit]").await;
+    submit(&browser, "form[action$='/api-tokens/delete'] button[type=submit]").await;
     wait_for(&browser, "table").await;
     let (left, total) =
         store.list_platform_tokens(&shop_id, TokenKind::Api, TokenFilter::default(), 10, 0).await.unwrap();
@@ -182,7 +195,7 @@ async fn administrators_manage_tokens_and_sessions_in_the_console() {
     let mobile = wait_for(&browser, "#secret-0").await.prop("value").await.unwrap().unwrap();
     assert!(mobile.starts_with("tsb_"));
     browser.goto(&server.url(&format!("/console/apps/{shop_id}/mobile-tokens"))).await.unwrap();
-    click(&browser, "button[role=switch]").await;
+    submit(&browser, "button[role=switch]").await;
     wait_for(&browser, "button[role=switch][aria-checked=false]").await;
     look(&browser, "console-mobile-tokens").await;
     let (tokens, _) =
@@ -191,7 +204,7 @@ async fn administrators_manage_tokens_and_sessions_in_the_console() {
     let rename = wait_for(&browser, "form[action$='/rename'] input[name=name]").await;
     rename.clear().await.unwrap();
     rename.send_keys("ios app v2").await.unwrap();
-    click(&browser, "form[action$='/rename'] button").await;
+    submit(&browser, "form[action$='/rename'] button").await;
     wait_for(&browser, "input[value='ios app v2']").await;
 
     // A forged form without the CSRF token changes nothing, even with the session cookie.
@@ -208,7 +221,7 @@ async fn administrators_manage_tokens_and_sessions_in_the_console() {
     assert_eq!(forged.status(), 403);
     assert!(store.get_platform_token(&shop_id, TokenKind::Mobile, &token_id).await.unwrap().is_some());
     click(&browser, "form[action$='/delete'] input[name=confirm]").await;
-    click(&browser, "form[action$='/delete'] button").await;
+    submit(&browser, "form[action$='/delete'] button").await;
     wait_for(&browser, "table").await;
     assert!(store.get_platform_token(&shop_id, TokenKind::Mobile, &token_id).await.unwrap().is_none());
 
@@ -231,7 +244,7 @@ async fn administrators_manage_tokens_and_sessions_in_the_console() {
     assert!(text(&browser).await.contains("bo"));
     look(&browser, "console-mobile-sessions").await;
     click(&browser, "form[action$='/mobile-sessions/delete'] input[name=confirm]").await;
-    click(&browser, "form[action$='/mobile-sessions/delete'] button[type=submit]").await;
+    submit(&browser, "form[action$='/mobile-sessions/delete'] button[type=submit]").await;
     wait_for(&browser, "table").await;
     assert!(browser.find_all(Locator::Css("input[name=ids]")).await.unwrap().is_empty());
     assert_eq!(server.refresh(&phone_client, &bo_refresh, None).await.status(), 400);
@@ -252,6 +265,21 @@ async fn administrators_manage_tokens_and_sessions_in_the_console() {
     }
     assert!(audit.contains("console: root"));
     look(&browser, "console-audit").await;
+
+    // Console pages are never cached and never framed.
+    let page = server
+        .http
+        .get(server.url(&format!("/console/apps/{shop_id}/audit")))
+        .header("cookie", format!("tessera_console={}", cookie.value()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert!(cookie.http_only().unwrap_or(false));
+    assert_eq!(format!("{:?}", cookie.same_site()), "Some(Strict)");
 
     // Signing out ends the session.
     click(&browser, "form.signout button").await;
@@ -292,6 +320,13 @@ async fn administrators_manage_tokens_and_sessions_in_the_console() {
     browser.goto(&server.url("/console/apps/default/api-tokens")).await.unwrap();
     wait_for(&browser, "main.card h1").await;
     assert!(text(&browser).await.contains("Not allowed"));
+
+    // A session idle longer than web.console_idle_timeout is over.
+    let idle = server.state.config.web.console_idle_timeout as i64;
+    server.state.clock.advance(idle + 1);
+    browser.goto(&server.url(&format!("/console/apps/{shop_id}"))).await.unwrap();
+    wait_for(&browser, "input[name=username], button[name=decision]").await;
+    assert!(browser.current_url().await.unwrap().path().starts_with("/authorize"));
     browser.close().await.unwrap();
     server.stop().await;
 }
@@ -364,18 +399,18 @@ async fn endpoints_and_their_tokens_are_managed_in_the_console() {
     // The endpoint's token tab: map it for POST, switch the mapping off and on.
     browser.goto(&server.url(&format!("/console/apps/default/endpoints/{endpoint}"))).await.unwrap();
     click(&browser, "form[action*='/assignments/'] input[value=POST]").await;
-    click(&browser, "form[action*='/assignments/'] button").await;
+    submit(&browser, "form[action*='/assignments/'] button").await;
     wait_for(&browser, "button[role=switch][aria-checked=true]").await;
     assert_eq!(endpoint_check(&server, &endpoint, "POST", &erp).await, "allowed");
     assert_eq!(endpoint_check(&server, &endpoint, "GET", &erp).await, "method_not_assigned");
     look(&browser, "console-endpoint").await;
-    click(&browser, "button[role=switch]").await;
+    submit(&browser, "button[role=switch]").await;
     wait_for(&browser, "button[role=switch][aria-checked=false]").await;
     assert_eq!(endpoint_check(&server, &endpoint, "POST", &erp).await, "assignment_disabled");
-    click(&browser, "button[role=switch]").await;
+    submit(&browser, "button[role=switch]").await;
     wait_for(&browser, "button[role=switch][aria-checked=true]").await;
     assert_eq!(endpoint_check(&server, &endpoint, "POST", &erp).await, "allowed");
-    click(&browser, "a[href$='?assigned=true']").await;
+    submit(&browser, "a[href$='?assigned=true']").await;
     wait_for(&browser, "a[href$='/calls']").await;
     assert!(text(&browser).await.contains("Show unassigned"));
     assert!(text(&browser).await.contains("ERP"));
@@ -396,7 +431,7 @@ async fn endpoints_and_their_tokens_are_managed_in_the_console() {
     wait_for(&browser, "figure.chart svg").await;
     let token_select = wait_for(&browser, "select[name=token]").await;
     token_select.select_by_label("ERP").await.unwrap();
-    click(&browser, "form.filters button").await;
+    submit(&browser, "form.filters button").await;
     wait_for(&browser, "select[name=token] option[selected]").await;
     let rows = browser.find_all(Locator::Css("main table tbody tr")).await.unwrap();
     let mut erp_calls = 0;
@@ -411,7 +446,7 @@ async fn endpoints_and_their_tokens_are_managed_in_the_console() {
 
     // Switching the token off moves it to the inactive list.
     browser.goto(&server.url("/console/apps/default/endpoint-tokens")).await.unwrap();
-    click(&browser, "button[role=switch]").await;
+    submit(&browser, "button[role=switch]").await;
     wait_for(&browser, "button[role=switch][aria-checked=false]").await;
     assert!(browser.current_url().await.unwrap().as_str().ends_with("?inactive=true"));
     look(&browser, "console-endpoint-tokens").await;
