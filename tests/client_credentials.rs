@@ -4,10 +4,11 @@
 
 mod common;
 
-use common::{verify_with_jwks, Backend, TestServer};
-use serde_json::Value;
+use common::{verify_with_jwks, Backend, TestClient, TestServer};
+use serde_json::{json, Value};
 
 on_both_backends!(
+    a_rotated_secret_and_changed_scopes_take_effect_at_once,
     basic_authentication_issues_a_jwt_that_verifies_against_the_jwks,
     post_authentication_issues_narrowed_scope_without_profile,
     both_authentication_methods_at_once_is_invalid_request,
@@ -424,5 +425,79 @@ async fn metadata_lists_what_the_server_offers(backend: Backend) {
     assert_eq!(key["alg"], "ES256");
     assert_eq!(key["use"], "sig");
     assert!(key.get("d").is_none(), "the private part must never be published");
+    server.stop().await;
+}
+
+async fn a_rotated_secret_and_changed_scopes_take_effect_at_once(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let app = server.env.cli_json(&["app", "create", "--name", "x", "--json"]);
+    let (app_id, master) = (app["id"].as_str().unwrap(), app["master_token"].as_str().unwrap());
+    let made = server.env.cli_json(&[
+        "client",
+        "create",
+        "--name",
+        "robot",
+        "--type",
+        "confidential",
+        "--grant",
+        "client_credentials",
+        "--scope",
+        "mobile",
+        "--app",
+        app_id,
+        "--json",
+    ]);
+    let old = TestClient {
+        id: made["client_id"].as_str().unwrap().to_owned(),
+        secret: made["client_secret"].as_str().unwrap().to_owned(),
+    };
+    let admin = |method: reqwest::Method, path: String, body: Option<Value>| {
+        let mut req = server
+            .http
+            .request(method, server.url(&format!("/admin/v1/apps/{app_id}/clients/{}{path}", old.id)))
+            .header("authorization", format!("Token {master}"));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        async move { req.send().await.unwrap() }
+    };
+    let form = [("grant_type", "client_credentials"), ("scope", "places:create")];
+    error_of(server.token_basic(&old, &form).await, 400, "invalid_scope").await;
+
+    // Wider scopes: honoured at the next request.
+    let res = admin(reqwest::Method::PATCH, String::new(), Some(json!({ "scopes": ["master"] }))).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["scope"], "master");
+    assert_eq!(server.token_basic(&old, &form).await.status(), 200);
+    let res = admin(reqwest::Method::PATCH, String::new(), Some(json!({ "scopes": ["nonsense:fly"] }))).await;
+    assert_eq!(res.status(), 400);
+    let res = admin(
+        reqwest::Method::PATCH,
+        String::new(),
+        Some(json!({ "redirect_uris": ["http://example.com/cb"] })),
+    )
+    .await;
+    assert_eq!(res.status(), 400, "plain http only for loopback");
+    assert_eq!(admin(reqwest::Method::PATCH, String::new(), Some(json!({}))).await.status(), 400);
+
+    // A new secret: the old one stops at once, the new one works.
+    let res = admin(reqwest::Method::POST, "/secret/rotate".into(), None).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let secret = res.json::<Value>().await.unwrap()["client_secret"].as_str().unwrap().to_owned();
+    error_of(server.token_basic(&old, &form).await, 401, "invalid_client").await;
+    let new = TestClient { id: old.id.clone(), secret };
+    assert_eq!(server.token_basic(&new, &form).await.status(), 200);
+
+    // A public client has no secret to rotate.
+    let public = server.public_client("mobile", &["mobile"]);
+    let res = server
+        .http
+        .post(server.url(&format!("/admin/v1/apps/default/clients/{public}/secret/rotate")))
+        .header("authorization", format!("Token {master}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403, "another application's client");
     server.stop().await;
 }

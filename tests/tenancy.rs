@@ -85,6 +85,9 @@ fn body_for(method: &str, rel: &str, b_ids: &[&str]) -> Option<Value> {
         ("patch", r) if r.contains("/assignments/") => json!({ "enabled": false }),
         ("post", r) if r.ends_with("/endpoint-tokens") => json!({ "name": "evil" }),
         ("patch", r) if r.contains("/endpoint-tokens/") => json!({ "enabled": false, "name": "evil" }),
+        ("patch", r) if r.contains("/clients/") => {
+            json!({ "redirect_uris": ["https://evil.example/cb"], "scopes": ["master admin"] })
+        }
         ("post", r) if r.ends_with("/clients") => {
             json!({ "name": "evil", "type": "confidential", "scopes": ["master"] })
         }

@@ -10,7 +10,7 @@ use super::error::ApiError;
 use super::page::{Page, PageQuery};
 use super::ApiJson;
 use super::{rfc3339, AppAdmin};
-use crate::domain::clients::{self, Client, GrantType, NewClient};
+use crate::domain::clients::{self, Client, ClientChanges, GrantType, NewClient};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -68,6 +68,23 @@ impl From<Client> for ClientResponse {
     }
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateClientRequest {
+    /// Replaces the redirect URIs (registered exactly; https unless loopback).
+    #[schema(max_items = 50)]
+    pub redirect_uris: Option<Vec<String>>,
+    /// Replaces the scopes the client may ask for.
+    #[schema(max_items = 50)]
+    pub scopes: Option<Vec<String>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ClientSecretResponse {
+    /// The new secret; the old one stopped working. Shown only here.
+    pub client_secret: String,
+}
+
 fn not_found(id: &str) -> ApiError {
     ApiError::NotFound(format!("client `{id}` not found"))
 }
@@ -121,6 +138,47 @@ pub async fn get(admin: AppAdmin, path: web::Path<(String, String)>) -> Result<H
     let (_, id) = path.into_inner();
     let client = state.store.get_app_client(&app, &id).await?.ok_or_else(|| not_found(&id))?;
     Ok(HttpResponse::Ok().json(ClientResponse::from(client)))
+}
+
+/// `PATCH /admin/v1/apps/{app}/clients/{id}`.
+#[utoipa::path(patch, operation_id = "update_client", summary = "Replace a client's redirect URIs or scopes", path = "/admin/v1/apps/{app}/clients/{id}", tag = "clients",
+    params(("app" = String, Path, description = "application id"), ("id" = String, Path, description = "client id")),
+    request_body = UpdateClientRequest,
+    responses((status = 200, description = "the client as now registered", body = ClientResponse)),
+    security(("bearer" = []), ("token" = [])))]
+pub async fn update(
+    admin: AppAdmin,
+    path: web::Path<(String, String)>,
+    body: ApiJson<UpdateClientRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let AppAdmin { state, app, .. } = admin;
+    let (_, id) = path.into_inner();
+    let body = body.into_inner();
+    if body.redirect_uris.is_none() && body.scopes.is_none() {
+        return Err(ApiError::BadRequest("give redirect_uris and/or scopes".into()));
+    }
+    let changes = ClientChanges { redirect_uris: body.redirect_uris, scopes: body.scopes };
+    let client = clients::change(&state.store, &state.scopes, &app, &id, changes, state.clock.now()).await?;
+    state.clients.clear();
+    Ok(HttpResponse::Ok().json(ClientResponse::from(client)))
+}
+
+/// `POST /admin/v1/apps/{app}/clients/{id}/secret/rotate`.
+#[utoipa::path(post, operation_id = "rotate_client_secret", summary = "Give a confidential client a new secret", path = "/admin/v1/apps/{app}/clients/{id}/secret/rotate", tag = "clients",
+    params(("app" = String, Path, description = "application id"), ("id" = String, Path, description = "client id")),
+    responses((status = 200, description = "the new secret, shown only here", body = ClientSecretResponse)),
+    security(("bearer" = []), ("token" = [])))]
+pub async fn rotate_secret(
+    admin: AppAdmin,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let AppAdmin { state, app, .. } = admin;
+    let (_, id) = path.into_inner();
+    let secret = clients::rotate_secret(&state.store, &app, &id, state.clock.now()).await?;
+    state.clients.clear();
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(ClientSecretResponse { client_secret: secret.expose().to_owned() }))
 }
 
 /// `DELETE /admin/v1/apps/{app}/clients/{id}`: with its codes, consents and

@@ -108,7 +108,9 @@ admin_routes! {
     get "/apps/{app}/clients" => clients::list,
     post "/apps/{app}/clients" => clients::create,
     get "/apps/{app}/clients/{id}" => clients::get,
+    patch "/apps/{app}/clients/{id}" => clients::update,
     delete "/apps/{app}/clients/{id}" => clients::delete,
+    post "/apps/{app}/clients/{id}/secret/rotate" => clients::rotate_secret,
 }
 
 /// JSON bodies of at most `limit` bytes, every failure a problem answer.

@@ -11,7 +11,9 @@ use utoipa::{Modify, OpenApi};
 use super::api_tokens::{ApiTokenResponse, CreateApiTokenRequest, CreatedApiTokenResponse};
 use super::apps::{AppResponse, CreateAppRequest, CreatedAppResponse, MasterTokenResponse, UpdateAppRequest};
 use super::audit::AuditEntryResponse;
-use super::clients::{ClientResponse, CreateClientRequest, CreatedClientResponse};
+use super::clients::{
+    ClientResponse, ClientSecretResponse, CreateClientRequest, CreatedClientResponse, UpdateClientRequest,
+};
 use super::departments::{DepartmentRequest, DepartmentResponse};
 use super::endpoint_tokens::{
     CreateEndpointTokenRequest, CreatedEndpointTokenResponse, EnabledFilter, EndpointTokenResponse,
@@ -92,6 +94,8 @@ use super::users::{CreateUserRequest, UpdateUserRequest, UserResponse};
         super::clients::list,
         super::clients::create,
         super::clients::get,
+        super::clients::update,
+        super::clients::rotate_secret,
         super::clients::delete,
     ),
     components(schemas(
@@ -154,6 +158,8 @@ use super::users::{CreateUserRequest, UpdateUserRequest, UserResponse};
         CreateClientRequest,
         ClientResponse,
         CreatedClientResponse,
+        UpdateClientRequest,
+        ClientSecretResponse,
         Page<ClientResponse>
     )),
     modifiers(&Credentials, &ProblemAnswers)

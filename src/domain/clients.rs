@@ -213,6 +213,70 @@ pub async fn create(
     Ok(CreatedClient { client, secret })
 }
 
+/// What a client change replaces; `None` keeps a field.
+#[derive(Debug, Default)]
+pub struct ClientChanges {
+    pub redirect_uris: Option<Vec<String>>,
+    pub scopes: Option<Vec<String>>,
+}
+
+/// Replaces a client's redirect URIs and/or scopes, checked as at registration.
+pub async fn change(
+    store: &Store,
+    scopes: &ScopeModel,
+    app_id: &str,
+    id: &str,
+    changes: ClientChanges,
+    now: i64,
+) -> Result<Client, DomainError> {
+    let not_found = || DomainError::NotFound(format!("client `{id}`"));
+    let client = store.get_app_client(app_id, id).await?.ok_or_else(not_found)?;
+    let redirect_uris = changes.redirect_uris.unwrap_or_else(|| client.redirect_uris.clone());
+    for uri in &redirect_uris {
+        validate_redirect_uri(uri)?;
+    }
+    if client.grants.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
+        return Err(DomainError::Invalid("a client of the code flow needs at least one redirect URI".into()));
+    }
+    let scope = match changes.scopes {
+        Some(given) => {
+            let tokens: Vec<&str> =
+                given.iter().flat_map(|s| s.split(' ')).filter(|t| !t.is_empty()).collect();
+            if tokens.is_empty() {
+                return Err(DomainError::Invalid("give at least one scope".into()));
+            }
+            let scope = tokens.join(" ");
+            scopes.parse(&scope).map_err(|e| DomainError::Invalid(e.to_string()))?;
+            scope
+        }
+        None => client.scope.clone(),
+    };
+    if !store.update_client(app_id, id, &redirect_uris, &scope, now).await? {
+        return Err(not_found());
+    }
+    Ok(Client { redirect_uris, scope, updated_at: now, ..client })
+}
+
+/// Gives a confidential client a new 256-bit secret (shown once); the old one
+/// stops at once.
+pub async fn rotate_secret(store: &Store, app_id: &str, id: &str, now: i64) -> Result<Secret, DomainError> {
+    let client = store
+        .get_app_client(app_id, id)
+        .await?
+        .ok_or_else(|| DomainError::NotFound(format!("client `{id}`")))?;
+    if !client.client_type.is_confidential() {
+        return Err(DomainError::Invalid(format!(
+            "a {} client has no secret to rotate",
+            client.client_type.name()
+        )));
+    }
+    let secret = secret::generate(&SystemRandom::new(), "")?;
+    if !store.set_client_secret(app_id, id, &secret::hash(secret.expose().as_bytes()), now).await? {
+        return Err(DomainError::NotFound(format!("client `{id}`")));
+    }
+    Ok(secret)
+}
+
 /// RFC 6749 §3.1.2: absolute, no fragment; https unless it is a loopback or a
 /// private-use scheme of a native app (RFC 8252 §7).
 fn validate_redirect_uri(uri: &str) -> Result<(), DomainError> {

@@ -163,4 +163,64 @@ impl Store {
         )
         .await
     }
+
+    /// Replaces a client's redirect URIs and scope; answers whether it exists.
+    pub async fn update_client(
+        &self,
+        app_id: &str,
+        id: &str,
+        redirect_uris: &[String],
+        scope: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let redirect_uris =
+            serde_json::to_string(redirect_uris).map_err(|e| StoreError::Database(e.to_string()))?;
+        let changed = on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let changed = sqlx::query(
+                "UPDATE clients SET redirect_uris = $3, scope = $4, updated_at = $5 WHERE app_id = $1 AND id = $2",
+            )
+            .bind(app_id)
+            .bind(id)
+            .bind(&redirect_uris)
+            .bind(scope)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            sqlx::query(BUMP).bind(bump_name(ChangeCounter::Clients)).execute(&mut *tx).await?;
+            tx.commit().await?;
+            changed
+        });
+        Ok(changed == 1)
+    }
+
+    /// Gives a confidential client a new secret hash; the old secret stops at
+    /// once. Answers whether such a client exists.
+    pub async fn set_client_secret(
+        &self,
+        app_id: &str,
+        id: &str,
+        secret_hash: &[u8],
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let changed = on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let changed = sqlx::query(
+                "UPDATE clients SET secret_hash = $3, updated_at = $4 \
+                 WHERE app_id = $1 AND id = $2 AND secret_hash IS NOT NULL",
+            )
+            .bind(app_id)
+            .bind(id)
+            .bind(secret_hash)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            sqlx::query(BUMP).bind(bump_name(ChangeCounter::Clients)).execute(&mut *tx).await?;
+            tx.commit().await?;
+            changed
+        });
+        Ok(changed == 1)
+    }
 }
