@@ -9,7 +9,7 @@ use super::error::{ApiError, Problem};
 use super::page::Items;
 use super::ApiJson;
 use super::{rfc3339, AppAdmin};
-use crate::domain::platform_tokens::valid_name;
+use crate::domain::users;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -53,12 +53,12 @@ pub async fn list(admin: AppAdmin) -> Result<HttpResponse, ApiError> {
     security(("bearer" = []), ("token" = [])))]
 pub async fn create(admin: AppAdmin, body: ApiJson<DepartmentRequest>) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;
-    let name = valid_name(&body.name)?;
-    let now = state.clock.now();
-    if !state.store.insert_department(&app, &name, now).await? {
-        return Err(ApiError::Conflict(format!("department `{name}` already exists")));
-    }
-    Ok(HttpResponse::Created().json(DepartmentResponse { name, created_at: rfc3339(now), users: 0 }))
+    let made = users::add_department(&state.store, &app, &body.name, state.clock.now()).await?;
+    Ok(HttpResponse::Created().json(DepartmentResponse {
+        name: made.name,
+        created_at: rfc3339(made.created_at),
+        users: made.users,
+    }))
 }
 
 /// `DELETE /admin/v1/apps/{app}/departments/{name}`: only an empty department.

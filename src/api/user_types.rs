@@ -10,6 +10,7 @@ use super::error::{ApiError, Problem};
 use super::page::Items;
 use super::ApiJson;
 use super::AppAdmin;
+use crate::domain::user_types::{self, UserTypeView};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -27,13 +28,13 @@ pub struct UserTypeResponse {
     pub source: &'static str,
 }
 
-fn valid_name(name: &str) -> Result<(), ApiError> {
-    let ok = (1..=64).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::BadRequest("a user type name is 1 to 64 of a-z, 0-9, _ and -".into()))
+impl From<UserTypeView> for UserTypeResponse {
+    fn from(t: UserTypeView) -> Self {
+        UserTypeResponse {
+            name: t.name,
+            scope: t.scope,
+            source: if t.from_configuration { "configuration" } else { "application" },
+        }
     }
 }
 
@@ -44,24 +45,9 @@ fn valid_name(name: &str) -> Result<(), ApiError> {
     security(("bearer" = []), ("token" = [])))]
 pub async fn list(admin: AppAdmin) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;
-    let own = state.store.list_user_types(&app).await?;
-    let mut items: Vec<UserTypeResponse> = Vec::new();
-    for (name, scope) in &state.config.users.user_types {
-        if !own.iter().any(|t| &t.name == name) {
-            let set = state.scopes.parse(scope).unwrap_or_default();
-            items.push(UserTypeResponse {
-                name: name.clone(),
-                scope: state.scopes.format(set),
-                source: "configuration",
-            });
-        }
-    }
-    for t in own {
-        let set = state.scopes.parse(&t.scope).unwrap_or_default();
-        items.push(UserTypeResponse { name: t.name, scope: state.scopes.format(set), source: "application" });
-    }
-    items.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(HttpResponse::Ok().json(Items { items }))
+    let types = user_types::list(&state.store, &state.config, &state.scopes, &app).await?;
+    Ok(HttpResponse::Ok()
+        .json(Items { items: types.into_iter().map(UserTypeResponse::from).collect::<Vec<_>>() }))
 }
 
 /// `PUT /admin/v1/apps/{app}/user-types/{name}`: defines or redefines a type.
@@ -77,14 +63,9 @@ pub async fn put(
 ) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;
     let (_, name) = path.into_inner();
-    valid_name(&name)?;
-    let set = state.scopes.parse(&body.scope).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    if set.is_empty() {
-        return Err(ApiError::BadRequest("a user type must allow at least one scope".into()));
-    }
-    let scope = state.scopes.format(set);
-    state.store.put_user_type(&app, &name, &scope, state.clock.now()).await?;
-    Ok(HttpResponse::Ok().json(UserTypeResponse { name, scope, source: "application" }))
+    let defined =
+        user_types::define(&state.store, &state.scopes, &app, &name, &body.scope, state.clock.now()).await?;
+    Ok(HttpResponse::Ok().json(UserTypeResponse::from(defined)))
 }
 
 /// `DELETE /admin/v1/apps/{app}/user-types/{name}`: removes the application's own
@@ -97,8 +78,7 @@ pub async fn put(
 pub async fn delete(admin: AppAdmin, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
     let AppAdmin { state, app, .. } = admin;
     let (_, name) = path.into_inner();
-    let fallback = state.config.users.user_types.contains_key(&name);
-    if !state.store.delete_user_type(&app, &name, fallback).await? {
+    if !user_types::remove(&state.store, &state.config, &app, &name).await? {
         return Err(ApiError::NotFound(format!("application `{app}` defines no user type `{name}`")));
     }
     Ok(HttpResponse::NoContent().finish())

@@ -12,6 +12,7 @@ pub mod keys;
 pub mod login;
 pub mod platform_tokens;
 pub mod scope;
+pub mod user_types;
 pub mod users;
 
 /// Errors of domain rules, phrased for the person who gave the input.

@@ -148,6 +148,20 @@ pub async fn update(
     store.update_user(app_id, id, &update, now).await?.ok_or_else(not_found)
 }
 
+/// Adds department `name` to the application; a name it has already is a conflict.
+pub async fn add_department(
+    store: &Store,
+    app_id: &str,
+    name: &str,
+    now: i64,
+) -> Result<Department, DomainError> {
+    let name = super::platform_tokens::valid_name(name)?;
+    if !store.insert_department(app_id, &name, now).await? {
+        return Err(DomainError::Conflict(format!("department `{name}` already exists")));
+    }
+    Ok(Department { name, created_at: now, users: 0 })
+}
+
 /// The department must be one of the application's: a misspelt name is an error,
 /// never a new department.
 pub async fn require_department(store: &Store, app_id: &str, name: &str) -> Result<(), DomainError> {
