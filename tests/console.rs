@@ -454,3 +454,84 @@ async fn endpoints_and_their_tokens_are_managed_in_the_console() {
     browser.close().await.unwrap();
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_and_clients_are_managed_in_the_console() {
+    let Some(driver) = Driver::start() else { return };
+    let server = TestServer::start(Backend::Sqlite).await.unwrap();
+    let store = server.state.store.clone();
+    let out = server.env.cli(&["admin", "create", "--username", "root", "--password-stdin"], Some(PASSWORD));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let profile = tempfile::tempdir().unwrap();
+    let browser = driver.browser(profile.path()).await;
+    sign_in(&browser, &server, Some("default"), "root").await;
+    wait_for(&browser, "body.console").await;
+
+    // A department and a user type of the application's own.
+    browser.goto(&server.url("/console/apps/default/user-types")).await.unwrap();
+    wait_for(&browser, "#department").await.send_keys("north").await.unwrap();
+    submit(&browser, "form[action$='/departments'] button").await;
+    wait_for(&browser, "#name").await.send_keys("auditor").await.unwrap();
+    browser.find(Locator::Css("#scope")).await.unwrap().send_keys("places:read").await.unwrap();
+    submit(&browser, "form[action$='/user-types'] button").await;
+    wait_for(&browser, "form[action$='/user-types/auditor/delete']").await;
+    assert!(text(&browser).await.contains("places:read"));
+    look(&browser, "console-user-types").await;
+    assert!(store.department_exists("default", "north").await.unwrap());
+
+    // A user in them; switched off, then deleted.
+    browser.goto(&server.url("/console/apps/default/users")).await.unwrap();
+    wait_for(&browser, "#username").await.send_keys("cy").await.unwrap();
+    browser.find(Locator::Css("#password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    wait_for(&browser, "#department").await.select_by_label("north").await.unwrap();
+    wait_for(&browser, "#user_type").await.select_by_label("auditor").await.unwrap();
+    submit(&browser, "form[action$='/users'] button[type=submit]").await;
+    let cy = store.find_user("default", "cy").await.unwrap().expect("cy made");
+    assert_eq!((cy.department.as_deref(), cy.user_type.as_deref()), (Some("north"), Some("auditor")));
+    browser.goto(&server.url("/console/apps/default/users?q=cy")).await.unwrap();
+    let listed = wait_for(&browser, "main table").await.text().await.unwrap();
+    assert!(listed.contains("cy") && !listed.contains("root"), "the search shows cy only: {listed}");
+    look(&browser, "console-users").await;
+    submit(&browser, &format!("form[action$='/users/{}/toggle'] button", cy.id)).await;
+    assert!(!store.get_user("default", &cy.id).await.unwrap().unwrap().enabled);
+    browser.goto(&server.url("/console/apps/default/users?q=cy")).await.unwrap();
+    click(&browser, &format!("form[action$='/users/{}/delete'] input[name=confirm]", cy.id)).await;
+    submit(&browser, &format!("form[action$='/users/{}/delete'] button", cy.id)).await;
+    assert!(store.get_user("default", &cy.id).await.unwrap().is_none());
+
+    // A confidential client: registered (its secret shown once), scopes changed,
+    // secret rotated; the new secret works at the token endpoint, the old does not.
+    browser.goto(&server.url("/console/apps/default/clients")).await.unwrap();
+    wait_for(&browser, "#name").await.send_keys("warehouse robot").await.unwrap();
+    look(&browser, "console-clients").await;
+    submit(&browser, "form[action$='/clients'] button").await;
+    let first = wait_for(&browser, "#secret-0").await.prop("value").await.unwrap().unwrap();
+    click(&browser, "main a[href*='/clients/']").await;
+    let scopes = wait_for(&browser, "#scopes").await;
+    let client_id = browser.current_url().await.unwrap().path().rsplit('/').next().unwrap().to_owned();
+    scopes.clear().await.unwrap();
+    scopes.send_keys("master").await.unwrap();
+    submit(&browser, "form.grid button").await;
+    assert_eq!(store.get_app_client("default", &client_id).await.unwrap().unwrap().scope, "master");
+    look(&browser, "console-client").await;
+    click(&browser, "form[action$='/secret/rotate'] input[name=confirm]").await;
+    submit(&browser, "form[action$='/secret/rotate'] button").await;
+    let second = wait_for(&browser, "#secret-0").await.prop("value").await.unwrap().unwrap();
+    assert_ne!(first, second);
+    let token = |secret: String| {
+        let req = server
+            .http
+            .post(server.url("/token"))
+            .basic_auth(&client_id, Some(secret))
+            .form(&[("grant_type", "client_credentials"), ("scope", "places:delete")]);
+        async move { req.send().await.unwrap().status() }
+    };
+    assert_eq!(token(first).await, 401);
+    assert_eq!(token(second).await, 200);
+    browser.goto(&server.url(&format!("/console/apps/default/clients/{client_id}"))).await.unwrap();
+    click(&browser, "form[action$='/delete'] input[name=confirm]").await;
+    submit(&browser, "form[action$='/delete'] button").await;
+    assert!(store.get_app_client("default", &client_id).await.unwrap().is_none());
+    browser.close().await.unwrap();
+    server.stop().await;
+}

@@ -1,7 +1,7 @@
 //! Users.
 
 use super::changes::{bump_name, ChangeCounter, BUMP};
-use super::{domain_row, on_pool, BeginWrite, Store, StoreError};
+use super::{domain_row, like_pattern, on_pool, BeginWrite, Store, StoreError};
 use crate::domain::users::{User, UserUpdate};
 
 /// Revokes the user's refresh families and deletes their browser sessions, inside
@@ -97,19 +97,37 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<User>, i64), StoreError> {
+        self.search_users(app_id, None, limit, offset).await
+    }
+
+    /// One page of the application's users whose username holds `name` (all
+    /// without it), by username, and the total.
+    pub async fn search_users(
+        &self,
+        app_id: &str,
+        name: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<User>, i64), StoreError> {
+        let pattern = name.map(like_pattern);
         let (rows, total) = on_pool!(self, pool => {
             let rows = sqlx::query_as::<_, UserRow>(&format!(
-                "SELECT {COLUMNS} FROM users WHERE app_id = $1 ORDER BY username LIMIT $2 OFFSET $3"
+                "SELECT {COLUMNS} FROM users WHERE app_id = $1 AND ($4 IS NULL OR username LIKE $4) \
+                 ORDER BY username LIMIT $2 OFFSET $3"
             ))
             .bind(app_id)
             .bind(limit)
             .bind(offset)
+            .bind(pattern.as_deref())
             .fetch_all(pool)
             .await?;
-            let total = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users WHERE app_id = $1")
-                .bind(app_id)
-                .fetch_one(pool)
-                .await?;
+            let total = sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM users WHERE app_id = $1 AND ($2 IS NULL OR username LIKE $2)",
+            )
+            .bind(app_id)
+            .bind(pattern.as_deref())
+            .fetch_one(pool)
+            .await?;
             (rows, total)
         });
         Ok((rows.into_iter().map(User::from).collect(), total))

@@ -9,8 +9,10 @@
 //! log; a session manages its own application, a session of the `default`
 //! application every application.
 
+mod clients;
 mod endpoints;
 mod pages;
+mod people;
 mod signin;
 
 use std::future::Future;
@@ -56,6 +58,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/apps/{app}/mobile-sessions", web::get().to(pages::mobile_sessions))
             .route("/apps/{app}/mobile-sessions/delete", web::post().to(pages::revoke_mobile_sessions))
             .route("/apps/{app}/audit", web::get().to(pages::audit_log))
+            .route("/apps/{app}/users", web::get().to(people::users))
+            .route("/apps/{app}/users", web::post().to(people::create_user))
+            .route("/apps/{app}/users/{id}/toggle", web::post().to(people::toggle_user))
+            .route("/apps/{app}/users/{id}/delete", web::post().to(people::delete_user))
+            .route("/apps/{app}/user-types", web::get().to(people::user_types))
+            .route("/apps/{app}/user-types", web::post().to(people::define_user_type))
+            .route("/apps/{app}/user-types/{name}/delete", web::post().to(people::delete_user_type))
+            .route("/apps/{app}/departments", web::post().to(people::add_department))
+            .route("/apps/{app}/departments/{name}/delete", web::post().to(people::delete_department))
+            .route("/apps/{app}/clients", web::get().to(clients::list))
+            .route("/apps/{app}/clients", web::post().to(clients::register))
+            .route("/apps/{app}/clients/{id}", web::get().to(clients::show))
+            .route("/apps/{app}/clients/{id}", web::post().to(clients::change))
+            .route("/apps/{app}/clients/{id}/secret/rotate", web::post().to(clients::rotate_secret))
+            .route("/apps/{app}/clients/{id}/delete", web::post().to(clients::delete))
             .route("/apps/{app}/endpoints", web::get().to(endpoints::list))
             .route("/apps/{app}/endpoints", web::post().to(endpoints::create))
             .route("/apps/{app}/endpoints/{id}", web::get().to(endpoints::show))

@@ -45,7 +45,7 @@ fn end_of_day(text: &str) -> Result<i64, ConsoleError> {
 }
 
 #[derive(Deserialize)]
-pub struct ListQuery {
+pub(super) struct ListQuery {
     q: Option<String>,
     offset: Option<i64>,
 }
