@@ -18,7 +18,10 @@ use tessera::store::{CallFilter, Store, TokenFilter};
 
 const PASSWORD: &str = "correct horse battery";
 
-on_both_backends!(no_admin_route_lets_one_application_touch_another);
+on_both_backends!(
+    no_admin_route_lets_one_application_touch_another,
+    no_console_page_lets_one_application_touch_another,
+);
 
 /// Everything of application `app` that an attack could change, as text.
 async fn snapshot(store: &Store, app: &str) -> String {
@@ -96,12 +99,26 @@ fn body_for(method: &str, rel: &str, b_ids: &[&str]) -> Option<Value> {
     Some(body)
 }
 
-async fn no_admin_route_lets_one_application_touch_another(backend: Backend) {
-    let Some(server) = TestServer::start(backend).await else { return };
-    let store = server.state.store.clone();
+/// B, the default application: a mobile client with a signed-in person holding
+/// a refresh token, a mobile token, an API token, a department and a user type
+/// of its own, a confidential client, an endpoint with a mapped secondary token
+/// and a recorded call.
+struct Victim {
+    b_client: String,
+    b_user: String,
+    b_refresh: String,
+    b_mobile: platform_tokens::CreatedToken,
+    b_api: platform_tokens::CreatedToken,
+    b_rs: common::TestClient,
+    b_endpoint: endpoints::EndpointWithTokens,
+    b_secondary: platform_tokens::CreatedToken,
+    b_e: String,
+    b_s: String,
+    b_session: String,
+}
 
-    // B (the default application): a mobile client with a signed-in person holding
-    // a refresh token, a mobile token, a department and a user type of its own.
+async fn victim(server: &TestServer) -> Victim {
+    let store = server.state.store.clone();
     let b_client = server.public_client("mobile", &["mobile"]);
     let b_user = server.user("ada", PASSWORD, &["--department", "b-dept", "--user-type", "operator"]);
     let params =
@@ -136,17 +153,59 @@ async fn no_admin_route_lets_one_application_touch_another(backend: Backend) {
     let (b_e, b_s) = (b_endpoint.endpoint.id.clone(), b_secondary.record.id.clone());
     endpoints::assign(&store, "default", &b_e, &b_s, &[EndpointMethod::Post], true, now).await.unwrap();
     server.state.endpoints.reload(&store).await.unwrap();
-    let b_check = |token: String| {
-        let body = json!({ "endpoint": b_e, "method": "POST", "token": token });
-        let req = server.http.post(server.url("/v1/endpoint-check")).json(&body);
-        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
-    };
-    assert_eq!(b_check(b_secondary.token.expose().to_owned()).await["allowed"], true);
+    assert_eq!(b_check(server, &b_e, b_secondary.token.expose()).await["allowed"], true);
     // Written now, so that the poller's write of this use is not taken for a change.
     server.state.endpoints.flush(&store).await.unwrap();
     store.record_token_use(&server.state.token_use.drain()).await.unwrap();
     let (b_sessions, _) = store.list_mobile_sessions("default", None, 0, 10, 0).await.unwrap();
     let b_session = b_sessions[0].id.clone();
+    Victim {
+        b_client,
+        b_user,
+        b_refresh,
+        b_mobile,
+        b_api,
+        b_rs,
+        b_endpoint,
+        b_secondary,
+        b_e,
+        b_s,
+        b_session,
+    }
+}
+
+/// Calls the endpoint check for B's endpoint with `token`.
+async fn b_check(server: &TestServer, b_e: &str, token: &str) -> Value {
+    let body = json!({ "endpoint": b_e, "method": "POST", "token": token });
+    server
+        .http
+        .post(server.url("/v1/endpoint-check"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()
+}
+
+async fn no_admin_route_lets_one_application_touch_another(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let store = server.state.store.clone();
+
+    let Victim {
+        b_client,
+        b_user,
+        b_refresh,
+        b_mobile,
+        b_api,
+        b_rs,
+        b_endpoint,
+        b_secondary,
+        b_e,
+        b_s,
+        b_session,
+    } = victim(&server).await;
     let before = snapshot(&store, "default").await;
 
     // A: another application and its master token.
@@ -233,9 +292,9 @@ async fn no_admin_route_lets_one_application_touch_another(backend: Backend) {
     let res = server.refresh(&b_client, &b_refresh, None).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     // ...its endpoint token still opens its endpoint, its primary still works...
-    assert_eq!(b_check(b_secondary.token.expose().to_owned()).await["allowed"], true);
+    assert_eq!(b_check(&server, &b_e, b_secondary.token.expose()).await["allowed"], true);
     let b_post = &b_endpoint.primaries.iter().find(|(m, _)| *m == EndpointMethod::Post).unwrap().1;
-    assert_eq!(b_check(b_post.expose().to_owned()).await["allowed"], true);
+    assert_eq!(b_check(&server, &b_e, b_post.expose()).await["allowed"], true);
     for token in [&b_mobile.token, &b_api.token] {
         let info: Value = server
             .http
@@ -250,5 +309,130 @@ async fn no_admin_route_lets_one_application_touch_another(backend: Backend) {
             .unwrap();
         assert_eq!(info["active"], true, "{info}");
     }
+    server.stop().await;
+}
+
+/// Signs `username` of application `app` in to the console over HTTP, through
+/// the login and consent pages; answers the cookie jar and the session's CSRF token.
+async fn console_session(server: &TestServer, app: &str, username: &str) -> (reqwest::Client, String) {
+    let web = browser();
+    let start = web.get(server.url(&format!("/console/signin?app={app}"))).send().await.unwrap();
+    assert_eq!(start.status(), 303);
+    let authorize = start.headers()["location"].to_str().unwrap().to_owned();
+    let query = authorize.split_once('?').unwrap().1.to_owned();
+    let consent = server.sign_in(&web, &query, username, PASSWORD).await;
+    let html = consent.text().await.unwrap();
+    let res = server
+        .post_authorize(&web, &query, &[("csrf_token", &common::flow::csrf_of(&html)), ("decision", "allow")])
+        .await;
+    assert_eq!(res.status(), 303);
+    let callback = res.headers()["location"].to_str().unwrap().to_owned();
+    let landed = web.get(callback).send().await.unwrap();
+    assert_eq!(landed.status(), 303, "{}", landed.text().await.unwrap());
+    let home = web.get(server.url(&format!("/console/apps/{app}"))).send().await.unwrap();
+    assert_eq!(home.status(), 200);
+    let csrf = common::flow::csrf_of(&home.text().await.unwrap());
+    (web, csrf)
+}
+
+async fn no_console_page_lets_one_application_touch_another(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let store = server.state.store.clone();
+    let v = victim(&server).await;
+    let before = snapshot(&store, "default").await;
+
+    // A: another application and its administrator, signed in to the console.
+    let a = server.env.cli_json(&["app", "create", "--name", "attacker", "--json"]);
+    let a_id = a["id"].as_str().unwrap().to_owned();
+    let out = server
+        .env
+        .cli(&["admin", "create", "--username", "boss", "--app", &a_id, "--password-stdin"], Some(PASSWORD));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (web, csrf) = console_session(&server, &a_id, "boss").await;
+
+    let id_for = |rel: &str| -> String {
+        let ids = [
+            ("/api-tokens/", &v.b_api.record.id),
+            ("/mobile-tokens/", &v.b_mobile.record.id),
+            ("/users/", &v.b_user),
+            ("/clients/", &v.b_client),
+            ("/endpoints/", &v.b_e),
+            ("/endpoint-tokens/", &v.b_s),
+        ];
+        ids.iter()
+            .find(|(part, _)| rel.contains(part))
+            .map(|(_, id)| (*id).clone())
+            .unwrap_or_else(|| "none".into())
+    };
+    let b_ids = [
+        v.b_user.as_str(),
+        v.b_api.record.id.as_str(),
+        v.b_mobile.record.id.as_str(),
+        v.b_session.as_str(),
+        v.b_s.as_str(),
+        v.b_e.as_str(),
+    ];
+    let mut form: Vec<(&str, &str)> = vec![
+        ("csrf_token", &csrf),
+        ("confirm", "yes"),
+        ("name", "evil"),
+        ("path", "/evil"),
+        ("allow_delete", "yes"),
+        ("methods", "POST"),
+        ("scope", "master admin"),
+        ("username", "evil"),
+        ("password", "password123"),
+        ("client_type", "confidential"),
+        ("scopes", "master admin"),
+        ("redirect_uris", "https://evil.example/cb"),
+        ("user", &v.b_user),
+        ("expires", "2027-01-01"),
+        ("description", "evil"),
+    ];
+    for id in &b_ids {
+        form.push(("ids", id));
+    }
+    let mut walked = 0;
+    for &(method, path) in tessera::web::console::ROUTES {
+        if !path.contains("{app}") {
+            continue;
+        }
+        let call = |app: &str| {
+            let url = path
+                .replace("{app}", app)
+                .replace("{id}", &id_for(path))
+                .replace("{token}", &v.b_s)
+                .replace("{method}", "POST")
+                .replace("{name}", if path.contains("/departments/") { "b-dept" } else { "b-type" });
+            let req = match method {
+                "get" => web.get(server.url(&url)),
+                _ => web.post(server.url(&url)).form(&form),
+            };
+            async move { (url.clone(), req.send().await.unwrap()) }
+        };
+        // B's application: refused outright.
+        let (url, res) = call("default").await;
+        assert_eq!(res.status(), 403, "{method} {url}");
+        // A's own application with B's ids: never B's data, never a change to B.
+        let (url, res) = call(&a_id).await;
+        let status = res.status().as_u16();
+        let names_b = path.matches('{').count() > 1;
+        if method == "get" && names_b {
+            assert_eq!(status, 404, "{method} {url}");
+        } else {
+            assert!(matches!(status, 200 | 201 | 303 | 400 | 404), "{method} {url} answered {status}");
+            let body = res.text().await.unwrap();
+            for secret in [v.b_api.token.expose(), v.b_mobile.token.expose(), v.b_secondary.token.expose()] {
+                assert!(!body.contains(secret), "{method} {url} showed B's token");
+            }
+        }
+        walked += 1;
+    }
+    assert!(walked >= 40, "walked {walked} console pages");
+
+    // B is unchanged, and its tokens still work.
+    assert_eq!(snapshot(&store, "default").await, before);
+    assert_eq!(server.refresh(&v.b_client, &v.b_refresh, None).await.status(), 200);
+    assert_eq!(b_check(&server, &v.b_e, v.b_secondary.token.expose()).await["allowed"], true);
     server.stop().await;
 }

@@ -35,70 +35,75 @@ use crate::AppState;
 const COOKIE: &str = "tessera_console";
 const SCRIPT: &str = include_str!("../../../static/console.js");
 
+/// Registers every console page from one table, which `ROUTES` also lists, so
+/// that the tenancy test walks every page.
+macro_rules! console_routes {
+    ($( $method:ident $path:literal => $handler:path ),* $(,)?) => {
+        /// Every (method, path) the console serves.
+        pub const ROUTES: &[(&str, &str)] = &[ $( (stringify!($method), concat!("/console", $path)) ),* ];
+
+        fn register(scope: actix_web::Scope) -> actix_web::Scope {
+            scope $( .route($path, web::$method().to($handler)) )*
+        }
+    };
+}
+
+console_routes! {
+    get "/static/console.js" => get_script,
+    get "" => pages::home,
+    get "/signin" => signin::start,
+    get "/callback" => signin::callback,
+    post "/signout" => signin::sign_out,
+    get "/apps/{app}" => pages::overview,
+    post "/apps/{app}/master-token/rotate" => pages::rotate_master,
+    get "/apps/{app}/api-tokens" => pages::api_tokens,
+    post "/apps/{app}/api-tokens" => pages::create_api_token,
+    post "/apps/{app}/api-tokens/delete" => pages::delete_api_tokens,
+    get "/apps/{app}/api-tokens/{id}" => pages::api_token,
+    post "/apps/{app}/api-tokens/{id}/reveal" => pages::reveal_api_token,
+    get "/apps/{app}/mobile-tokens" => pages::mobile_tokens,
+    post "/apps/{app}/mobile-tokens" => pages::create_mobile_token,
+    post "/apps/{app}/mobile-tokens/{id}/rename" => pages::rename_mobile_token,
+    post "/apps/{app}/mobile-tokens/{id}/toggle" => pages::toggle_mobile_token,
+    post "/apps/{app}/mobile-tokens/{id}/delete" => pages::delete_mobile_token,
+    get "/apps/{app}/mobile-sessions" => pages::mobile_sessions,
+    post "/apps/{app}/mobile-sessions/delete" => pages::revoke_mobile_sessions,
+    get "/apps/{app}/audit" => pages::audit_log,
+    get "/apps/{app}/users" => people::users,
+    post "/apps/{app}/users" => people::create_user,
+    post "/apps/{app}/users/{id}/toggle" => people::toggle_user,
+    post "/apps/{app}/users/{id}/delete" => people::delete_user,
+    get "/apps/{app}/user-types" => people::user_types,
+    post "/apps/{app}/user-types" => people::define_user_type,
+    post "/apps/{app}/user-types/{name}/delete" => people::delete_user_type,
+    post "/apps/{app}/departments" => people::add_department,
+    post "/apps/{app}/departments/{name}/delete" => people::delete_department,
+    get "/apps/{app}/clients" => clients::list,
+    post "/apps/{app}/clients" => clients::register,
+    get "/apps/{app}/clients/{id}" => clients::show,
+    post "/apps/{app}/clients/{id}" => clients::change,
+    post "/apps/{app}/clients/{id}/secret/rotate" => clients::rotate_secret,
+    post "/apps/{app}/clients/{id}/delete" => clients::delete,
+    get "/apps/{app}/endpoints" => endpoints::list,
+    post "/apps/{app}/endpoints" => endpoints::create,
+    get "/apps/{app}/endpoints/{id}" => endpoints::show,
+    get "/apps/{app}/endpoints/{id}/calls" => endpoints::calls,
+    post "/apps/{app}/endpoints/{id}/primary-tokens/{method}/reveal" => endpoints::reveal_primary,
+    post "/apps/{app}/endpoints/{id}/primary-tokens/{method}/regenerate" => endpoints::regenerate_primary,
+    post "/apps/{app}/endpoints/{id}/assignments/{token}" => endpoints::assign,
+    post "/apps/{app}/endpoints/{id}/assignments/{token}/toggle" => endpoints::toggle_assignment,
+    get "/apps/{app}/endpoint-tokens" => endpoints::tokens,
+    post "/apps/{app}/endpoint-tokens" => endpoints::create_token,
+    post "/apps/{app}/endpoint-tokens/{id}/toggle" => endpoints::toggle_token,
+    post "/apps/{app}/endpoint-tokens/{id}/reveal" => endpoints::reveal_token,
+    post "/apps/{app}/endpoint-tokens/{id}/regenerate" => endpoints::regenerate_token,
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/static/console.js", web::get().to(get_script));
-    cfg.service(
-        web::scope("/console")
-            .route("", web::get().to(pages::home))
-            .route("/signin", web::get().to(signin::start))
-            .route("/callback", web::get().to(signin::callback))
-            .route("/signout", web::post().to(signin::sign_out))
-            .route("/apps/{app}", web::get().to(pages::overview))
-            .route("/apps/{app}/master-token/rotate", web::post().to(pages::rotate_master))
-            .route("/apps/{app}/api-tokens", web::get().to(pages::api_tokens))
-            .route("/apps/{app}/api-tokens", web::post().to(pages::create_api_token))
-            .route("/apps/{app}/api-tokens/delete", web::post().to(pages::delete_api_tokens))
-            .route("/apps/{app}/api-tokens/{id}", web::get().to(pages::api_token))
-            .route("/apps/{app}/api-tokens/{id}/reveal", web::post().to(pages::reveal_api_token))
-            .route("/apps/{app}/mobile-tokens", web::get().to(pages::mobile_tokens))
-            .route("/apps/{app}/mobile-tokens", web::post().to(pages::create_mobile_token))
-            .route("/apps/{app}/mobile-tokens/{id}/rename", web::post().to(pages::rename_mobile_token))
-            .route("/apps/{app}/mobile-tokens/{id}/toggle", web::post().to(pages::toggle_mobile_token))
-            .route("/apps/{app}/mobile-tokens/{id}/delete", web::post().to(pages::delete_mobile_token))
-            .route("/apps/{app}/mobile-sessions", web::get().to(pages::mobile_sessions))
-            .route("/apps/{app}/mobile-sessions/delete", web::post().to(pages::revoke_mobile_sessions))
-            .route("/apps/{app}/audit", web::get().to(pages::audit_log))
-            .route("/apps/{app}/users", web::get().to(people::users))
-            .route("/apps/{app}/users", web::post().to(people::create_user))
-            .route("/apps/{app}/users/{id}/toggle", web::post().to(people::toggle_user))
-            .route("/apps/{app}/users/{id}/delete", web::post().to(people::delete_user))
-            .route("/apps/{app}/user-types", web::get().to(people::user_types))
-            .route("/apps/{app}/user-types", web::post().to(people::define_user_type))
-            .route("/apps/{app}/user-types/{name}/delete", web::post().to(people::delete_user_type))
-            .route("/apps/{app}/departments", web::post().to(people::add_department))
-            .route("/apps/{app}/departments/{name}/delete", web::post().to(people::delete_department))
-            .route("/apps/{app}/clients", web::get().to(clients::list))
-            .route("/apps/{app}/clients", web::post().to(clients::register))
-            .route("/apps/{app}/clients/{id}", web::get().to(clients::show))
-            .route("/apps/{app}/clients/{id}", web::post().to(clients::change))
-            .route("/apps/{app}/clients/{id}/secret/rotate", web::post().to(clients::rotate_secret))
-            .route("/apps/{app}/clients/{id}/delete", web::post().to(clients::delete))
-            .route("/apps/{app}/endpoints", web::get().to(endpoints::list))
-            .route("/apps/{app}/endpoints", web::post().to(endpoints::create))
-            .route("/apps/{app}/endpoints/{id}", web::get().to(endpoints::show))
-            .route("/apps/{app}/endpoints/{id}/calls", web::get().to(endpoints::calls))
-            .route(
-                "/apps/{app}/endpoints/{id}/primary-tokens/{method}/reveal",
-                web::post().to(endpoints::reveal_primary),
-            )
-            .route(
-                "/apps/{app}/endpoints/{id}/primary-tokens/{method}/regenerate",
-                web::post().to(endpoints::regenerate_primary),
-            )
-            .route("/apps/{app}/endpoints/{id}/assignments/{token}", web::post().to(endpoints::assign))
-            .route(
-                "/apps/{app}/endpoints/{id}/assignments/{token}/toggle",
-                web::post().to(endpoints::toggle_assignment),
-            )
-            .route("/apps/{app}/endpoint-tokens", web::get().to(endpoints::tokens))
-            .route("/apps/{app}/endpoint-tokens", web::post().to(endpoints::create_token))
-            .route("/apps/{app}/endpoint-tokens/{id}/toggle", web::post().to(endpoints::toggle_token))
-            .route("/apps/{app}/endpoint-tokens/{id}/reveal", web::post().to(endpoints::reveal_token))
-            .route("/apps/{app}/endpoint-tokens/{id}/regenerate", web::post().to(endpoints::regenerate_token))
-            .default_service(web::to(|| async {
-                Err::<HttpResponse, _>(ConsoleError::NotFound("no console page here".into()))
-            })),
-    );
+    cfg.service(register(web::scope("/console")).default_service(web::to(|| async {
+        Err::<HttpResponse, _>(ConsoleError::NotFound("no console page here".into()))
+    })));
 }
 
 async fn get_script() -> HttpResponse {
