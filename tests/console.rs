@@ -238,7 +238,13 @@ async fn administrators_manage_tokens_and_sessions_in_the_console() {
     assert_eq!(admin_api(reqwest::Method::GET, "/api-tokens", None, &master).await.status(), 401);
     assert_eq!(admin_api(reqwest::Method::GET, "/api-tokens", None, &new_master).await.status(), 200);
 
-    // Mobile sessions: bo is signed in; revoke, and the app's refresh token stops.
+    // Mobile sessions: bo is signed in; found by name, looked at, revoked, and the
+    // app's refresh token stops.
+    browser.goto(&server.url("/console/apps/default/mobile-sessions?q=b")).await.unwrap();
+    click(&browser, "main table a").await;
+    wait_for(&browser, "dl.facts").await;
+    assert!(text(&browser).await.contains("operator"));
+    look(&browser, "console-mobile-session").await;
     browser.goto(&server.url("/console/apps/default/mobile-sessions")).await.unwrap();
     wait_for(&browser, "input[name=ids]").await.click().await.unwrap();
     assert!(text(&browser).await.contains("bo"));
@@ -285,6 +291,7 @@ async fn administrators_manage_tokens_and_sessions_in_the_console() {
     click(&browser, "form.signout button").await;
     wait_for(&browser, "main.card h1").await;
     assert!(text(&browser).await.contains("Signed out"));
+    look(&browser, "console-signed-out").await;
     let no_redirects =
         reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let old = no_redirects
@@ -304,6 +311,7 @@ async fn administrators_manage_tokens_and_sessions_in_the_console() {
     wait_for(&browser, "main.card h1").await;
     let page = text(&browser).await;
     assert!(page.contains("No console for this account"), "{page}");
+    look(&browser, "console-refused").await;
     browser.close().await.unwrap();
 
     // An application's administrator manages that application only.

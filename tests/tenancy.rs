@@ -29,7 +29,7 @@ async fn snapshot(store: &Store, app: &str) -> String {
     let passwords: Vec<_> = users.0.iter().map(|u| u.password_hash.clone()).collect();
     format!(
         "{users:?}\n{passwords:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
-        store.list_mobile_sessions(app, None, 0, 200, 0).await.unwrap(),
+        store.list_mobile_sessions(app, Default::default(), 0, 200, 0).await.unwrap(),
         store.get_app(app).await.unwrap(),
         store.list_clients_page(app, 200, 0).await.unwrap(),
         store.list_platform_tokens(app, TokenKind::Mobile, TokenFilter::default(), 200, 0).await.unwrap(),
@@ -157,7 +157,7 @@ async fn victim(server: &TestServer) -> Victim {
     // Written now, so that the poller's write of this use is not taken for a change.
     server.state.endpoints.flush(&store).await.unwrap();
     store.record_token_use(&server.state.token_use.drain()).await.unwrap();
-    let (b_sessions, _) = store.list_mobile_sessions("default", None, 0, 10, 0).await.unwrap();
+    let (b_sessions, _) = store.list_mobile_sessions("default", Default::default(), 0, 10, 0).await.unwrap();
     let b_session = b_sessions[0].id.clone();
     Victim {
         b_client,

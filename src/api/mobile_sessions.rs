@@ -13,6 +13,7 @@ use super::tokens::{DeleteTokensRequest, DeletedResponse};
 use super::ApiJson;
 use super::{rfc3339, AppAdmin};
 use crate::domain::grants::MobileSession;
+use crate::store::SessionFilter;
 
 #[derive(Serialize, ToSchema)]
 pub struct MobileSessionResponse {
@@ -63,7 +64,13 @@ pub async fn list(admin: AppAdmin, query: web::Query<UserPageQuery>) -> Result<H
     let (limit, offset) = query.bounds()?;
     let (rows, total) = state
         .store
-        .list_mobile_sessions(&app, query.user.as_deref(), state.clock.now(), limit, offset)
+        .list_mobile_sessions(
+            &app,
+            SessionFilter { user_id: query.user.as_deref(), ..SessionFilter::default() },
+            state.clock.now(),
+            limit,
+            offset,
+        )
         .await?;
     let default_type = &state.config.users.default_user_type;
     let items = rows.into_iter().map(|s| answer(s, default_type)).collect();

@@ -3,7 +3,7 @@
 //! refresh token stops and the access tokens it issued (which carry its id as
 //! `sid`) are inactive at introspection.
 
-use super::{on_pool, BeginWrite, Store, StoreError};
+use super::{like_pattern, on_pool, BeginWrite, Store, StoreError};
 use crate::domain::grants::MobileSession;
 
 #[derive(sqlx::FromRow)]
@@ -41,12 +41,13 @@ impl From<SessionRow> for MobileSession {
 }
 
 /// The live mobile families of application `$1` at time `$2`; `$3` is an
-/// optional user id, `$4` an optional family id.
+/// optional user id, `$4` an optional family id, `$5` an optional LIKE pattern
+/// of the username.
 const LIVE: &str = "FROM refresh_families f \
      JOIN clients c ON c.id = f.client_id AND c.app_id = f.app_id AND c.client_type = 'mobile' \
      JOIN users u ON u.id = f.user_id AND u.app_id = f.app_id \
      WHERE f.app_id = $1 AND f.revoked_at IS NULL AND f.expires_at > $2 \
-     AND ($3 IS NULL OR f.user_id = $3) AND ($4 IS NULL OR f.id = $4) \
+     AND ($3 IS NULL OR f.user_id = $3) AND ($4 IS NULL OR f.id = $4) AND ($5 IS NULL OR u.username LIKE $5) \
      AND EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.family_id = f.id AND t.rotated_at IS NULL AND t.expires_at > $2)";
 
 const COLUMNS: &str =
@@ -55,25 +56,35 @@ const COLUMNS: &str =
      (SELECT MAX(t.expires_at) FROM refresh_tokens t WHERE t.family_id = f.id AND t.rotated_at IS NULL) \
      AS token_expires_at";
 
+/// Which live sessions a list shows: one user's, or those whose username holds
+/// a text, or all.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SessionFilter<'a> {
+    pub user_id: Option<&'a str>,
+    pub username_contains: Option<&'a str>,
+}
+
 impl Store {
     /// One page of the application's mobile sessions, most recently active first,
     /// and the total.
     pub async fn list_mobile_sessions(
         &self,
         app_id: &str,
-        user_id: Option<&str>,
+        filter: SessionFilter<'_>,
         now: i64,
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<MobileSession>, i64), StoreError> {
+        let username = filter.username_contains.map(like_pattern);
         let (rows, total) = on_pool!(self, pool => {
             let rows = sqlx::query_as::<_, SessionRow>(&format!(
-                "SELECT {COLUMNS} {LIVE} ORDER BY f.last_used_at DESC, f.id LIMIT $5 OFFSET $6"
+                "SELECT {COLUMNS} {LIVE} ORDER BY f.last_used_at DESC, f.id LIMIT $6 OFFSET $7"
             ))
             .bind(app_id)
             .bind(now)
-            .bind(user_id)
+            .bind(filter.user_id)
             .bind(None::<String>)
+            .bind(username.as_deref())
             .bind(limit)
             .bind(offset)
             .fetch_all(pool)
@@ -81,8 +92,9 @@ impl Store {
             let total = sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) {LIVE}"))
                 .bind(app_id)
                 .bind(now)
-                .bind(user_id)
+                .bind(filter.user_id)
                 .bind(None::<String>)
+                .bind(username.as_deref())
                 .fetch_one(pool)
                 .await?;
             (rows, total)
@@ -102,6 +114,7 @@ impl Store {
                 .bind(now)
                 .bind(None::<String>)
                 .bind(id)
+                .bind(None::<String>)
                 .fetch_optional(pool)
                 .await?
         });

@@ -32,6 +32,7 @@ use sqlx::sqlite::{
 
 pub use changes::ChangeCounter;
 pub use endpoints::{CallFilter, EndpointChanges};
+pub use mobile_sessions::SessionFilter;
 pub use platform_tokens::{TokenChanges, TokenFilter};
 
 use crate::config::{redact_url_password, DatabaseConfig};

@@ -68,6 +68,7 @@ console_routes! {
     post "/apps/{app}/mobile-tokens/{id}/delete" => pages::delete_mobile_token,
     get "/apps/{app}/mobile-sessions" => pages::mobile_sessions,
     post "/apps/{app}/mobile-sessions/delete" => pages::revoke_mobile_sessions,
+    get "/apps/{app}/mobile-sessions/{id}" => pages::mobile_session,
     get "/apps/{app}/audit" => pages::audit_log,
     get "/apps/{app}/users" => people::users,
     post "/apps/{app}/users" => people::create_user,

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::{html, pager, see_other, Console, ConsoleError, Form, Nav};
 use crate::domain::audit::AuditFilter;
 use crate::domain::platform_tokens::{self, NewToken, PlatformToken, TokenKind};
-use crate::store::{TokenChanges, TokenFilter};
+use crate::store::{SessionFilter, TokenChanges, TokenFilter};
 
 const PAGE: i64 = 50;
 
@@ -542,6 +542,7 @@ struct MobileSessionsPage {
     title: String,
     nav: Nav,
     app_id: String,
+    q: String,
     total: i64,
     sessions: Vec<SessionRow>,
     pager: String,
@@ -556,14 +557,18 @@ pub async fn mobile_sessions(
     let app = path.into_inner();
     app_name(&console, &app).await?;
     let now = console.state.clock.now();
+    let search = query.search();
+    let filter =
+        SessionFilter { username_contains: Some(search).filter(|s| !s.is_empty()), ..Default::default() };
     let (rows, total) =
-        console.state.store.list_mobile_sessions(&app, None, now, PAGE, query.offset()).await?;
+        console.state.store.list_mobile_sessions(&app, filter, now, PAGE, query.offset()).await?;
     let dash = || "—".to_owned();
     let page = MobileSessionsPage {
         title: "Mobile sessions".into(),
         nav: console.nav(Some(&app), "mobile-sessions"),
         total,
-        pager: pager(&format!("/console/apps/{app}/mobile-sessions"), "", query.offset(), PAGE, total),
+        pager: pager(&format!("/console/apps/{app}/mobile-sessions"), search, query.offset(), PAGE, total),
+        q: search.to_owned(),
         sessions: rows
             .into_iter()
             .map(|s| SessionRow {
@@ -576,6 +581,45 @@ pub async fn mobile_sessions(
                 expires_at: when(Some(s.expires_at)),
             })
             .collect(),
+        app_id: app,
+    };
+    Ok(html(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "console/mobile_session.html")]
+struct MobileSessionPage {
+    title: String,
+    nav: Nav,
+    app_id: String,
+    session: SessionRow,
+}
+
+/// `GET /console/apps/{app}/mobile-sessions/{id}`: one person's session.
+pub async fn mobile_session(
+    console: Console,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ConsoleError> {
+    let (app, id) = path.into_inner();
+    console.manage(&app)?;
+    let now = console.state.clock.now();
+    let s =
+        console.state.store.get_mobile_session(&app, &id, now).await?.ok_or_else(|| {
+            ConsoleError::NotFound("that session ended or is not of this application".into())
+        })?;
+    let dash = || "—".to_owned();
+    let page = MobileSessionPage {
+        title: format!("{} on mobile", s.username),
+        nav: console.nav(Some(&app), "mobile-sessions"),
+        session: SessionRow {
+            id: s.id,
+            username: s.username,
+            email: s.email.unwrap_or_else(dash),
+            department: s.department.unwrap_or_else(dash),
+            user_type: s.user_type.unwrap_or_else(dash),
+            last_active: when(Some(s.last_active)),
+            expires_at: when(Some(s.expires_at)),
+        },
         app_id: app,
     };
     Ok(html(StatusCode::OK, &page))
