@@ -7,7 +7,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use super::pages::{app_name, day, ListQuery, SecretPage};
-use super::{html, pager, see_other, Console, ConsoleError, Form, Nav};
+use super::{html, pager, see_other, AppPost, Console, ConsoleError, Nav};
 use crate::domain::clients::{self, Client, ClientChanges, NewClient};
 
 const PAGE: i64 = 50;
@@ -75,13 +75,8 @@ fn lines(text: Option<&str>) -> Vec<String> {
 }
 
 /// `POST /console/apps/{app}/clients`.
-pub async fn register(
-    console: Console,
-    path: web::Path<String>,
-    form: Form,
-) -> Result<HttpResponse, ConsoleError> {
-    let app = path.into_inner();
-    console.check(&form)?;
+pub async fn register(post: AppPost) -> Result<HttpResponse, ConsoleError> {
+    let AppPost { console, app, form } = post;
     app_name(&console, &app).await?;
     let state = &console.state;
     let new = NewClient {
@@ -138,14 +133,9 @@ pub async fn show(console: Console, path: web::Path<(String, String)>) -> Result
 }
 
 /// `POST /console/apps/{app}/clients/{id}`: replaces redirect URIs and scopes.
-pub async fn change(
-    console: Console,
-    path: web::Path<(String, String)>,
-    form: Form,
-) -> Result<HttpResponse, ConsoleError> {
-    let (app, id) = path.into_inner();
-    console.check(&form)?;
-    console.manage(&app)?;
+pub async fn change(post: AppPost, path: web::Path<(String, String)>) -> Result<HttpResponse, ConsoleError> {
+    let AppPost { console, app, form } = post;
+    let (_, id) = path.into_inner();
     let state = &console.state;
     let changes = ClientChanges {
         redirect_uris: Some(lines(form.get("redirect_uris"))),
@@ -159,13 +149,11 @@ pub async fn change(
 
 /// `POST /console/apps/{app}/clients/{id}/secret/rotate`.
 pub async fn rotate_secret(
-    console: Console,
+    post: AppPost,
     path: web::Path<(String, String)>,
-    form: Form,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (app, id) = path.into_inner();
-    console.check(&form)?;
-    console.manage(&app)?;
+    let AppPost { console, app, form } = post;
+    let (_, id) = path.into_inner();
     Console::confirmed(&form)?;
     let state = &console.state;
     let secret = clients::rotate_secret(&state.store, &app, &id, state.clock.now()).await?;
@@ -182,14 +170,9 @@ pub async fn rotate_secret(
 }
 
 /// `POST /console/apps/{app}/clients/{id}/delete`.
-pub async fn delete(
-    console: Console,
-    path: web::Path<(String, String)>,
-    form: Form,
-) -> Result<HttpResponse, ConsoleError> {
-    let (app, id) = path.into_inner();
-    console.check(&form)?;
-    console.manage(&app)?;
+pub async fn delete(post: AppPost, path: web::Path<(String, String)>) -> Result<HttpResponse, ConsoleError> {
+    let AppPost { console, app, form } = post;
+    let (_, id) = path.into_inner();
     Console::confirmed(&form)?;
     if id == crate::domain::console::client_id(&app) {
         return Err(ConsoleError::BadRequest("the console's own client keeps the console working".into()));

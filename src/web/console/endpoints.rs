@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::pages::{ListQuery, SecretPage};
-use super::{html, pager, see_other, Console, ConsoleError, Form, Nav};
+use super::{html, pager, see_other, AppPost, Console, ConsoleError, Nav};
 use crate::domain::endpoints::{self, Method, NewEndpoint, PrimaryValue};
 use crate::domain::platform_tokens::{self, NewToken, TokenKind};
 use crate::store::{CallFilter, TokenChanges, TokenFilter};
@@ -80,13 +80,8 @@ pub async fn list(
 }
 
 /// `POST /console/apps/{app}/endpoints`: makes it and shows its primaries once.
-pub async fn create(
-    console: Console,
-    path: web::Path<String>,
-    form: Form,
-) -> Result<HttpResponse, ConsoleError> {
-    let app = path.into_inner();
-    console.check(&form)?;
+pub async fn create(post: AppPost) -> Result<HttpResponse, ConsoleError> {
+    let AppPost { console, app, form } = post;
     super::pages::app_name(&console, &app).await?;
     let state = &console.state;
     let new = NewEndpoint {
@@ -199,14 +194,12 @@ pub async fn show(
 }
 
 async fn primary(
-    console: Console,
+    post: AppPost,
     path: web::Path<(String, String, String)>,
-    form: Form,
     action: PrimaryValue,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (app, id, method) = path.into_inner();
-    console.check(&form)?;
-    console.manage(&app)?;
+    let AppPost { console, app, form } = post;
+    let (_, id, method) = path.into_inner();
     if action == PrimaryValue::Regenerate {
         Console::confirmed(&form)?;
     }
@@ -238,32 +231,28 @@ async fn primary(
 
 /// `POST /console/apps/{app}/endpoints/{id}/primary-tokens/{method}/reveal`.
 pub async fn reveal_primary(
-    console: Console,
+    post: AppPost,
     path: web::Path<(String, String, String)>,
-    form: Form,
 ) -> Result<HttpResponse, ConsoleError> {
-    primary(console, path, form, PrimaryValue::Reveal).await
+    primary(post, path, PrimaryValue::Reveal).await
 }
 
 /// `POST /console/apps/{app}/endpoints/{id}/primary-tokens/{method}/regenerate`.
 pub async fn regenerate_primary(
-    console: Console,
+    post: AppPost,
     path: web::Path<(String, String, String)>,
-    form: Form,
 ) -> Result<HttpResponse, ConsoleError> {
-    primary(console, path, form, PrimaryValue::Regenerate).await
+    primary(post, path, PrimaryValue::Regenerate).await
 }
 
 /// `POST /console/apps/{app}/endpoints/{id}/assignments/{token}`: maps the token
 /// to the ticked methods (none ticked unmaps it).
 pub async fn assign(
-    console: Console,
+    post: AppPost,
     path: web::Path<(String, String, String)>,
-    form: Form,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (app, id, token_id) = path.into_inner();
-    console.check(&form)?;
-    console.manage(&app)?;
+    let AppPost { console, app, form } = post;
+    let (_, id, token_id) = path.into_inner();
     let store = &console.state.store;
     let methods: Vec<Method> = form.all("methods").iter().filter_map(|m| Method::parse(m)).collect();
     if methods.is_empty() {
@@ -280,13 +269,11 @@ pub async fn assign(
 
 /// `POST /console/apps/{app}/endpoints/{id}/assignments/{token}/toggle`.
 pub async fn toggle_assignment(
-    console: Console,
+    post: AppPost,
     path: web::Path<(String, String, String)>,
-    form: Form,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (app, id, token_id) = path.into_inner();
-    console.check(&form)?;
-    console.manage(&app)?;
+    let AppPost { console, app, .. } = post;
+    let (_, id, token_id) = path.into_inner();
     let store = &console.state.store;
     let current = store
         .get_assignment(&app, &id, &token_id)
@@ -380,13 +367,8 @@ fn token_secret_page(
 }
 
 /// `POST /console/apps/{app}/endpoint-tokens`.
-pub async fn create_token(
-    console: Console,
-    path: web::Path<String>,
-    form: Form,
-) -> Result<HttpResponse, ConsoleError> {
-    let app = path.into_inner();
-    console.check(&form)?;
+pub async fn create_token(post: AppPost) -> Result<HttpResponse, ConsoleError> {
+    let AppPost { console, app, form } = post;
     super::pages::app_name(&console, &app).await?;
     let state = &console.state;
     let new = NewToken {
@@ -419,13 +401,11 @@ pub async fn create_token(
 
 /// `POST /console/apps/{app}/endpoint-tokens/{id}/toggle`.
 pub async fn toggle_token(
-    console: Console,
+    post: AppPost,
     path: web::Path<(String, String)>,
-    form: Form,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (app, id) = path.into_inner();
-    console.check(&form)?;
-    console.manage(&app)?;
+    let AppPost { console, app, .. } = post;
+    let (_, id) = path.into_inner();
     let store = &console.state.store;
     let token = store
         .get_platform_token(&app, TokenKind::EndpointSecondary, &id)
@@ -443,13 +423,11 @@ pub async fn toggle_token(
 
 /// `POST /console/apps/{app}/endpoint-tokens/{id}/reveal`.
 pub async fn reveal_token(
-    console: Console,
+    post: AppPost,
     path: web::Path<(String, String)>,
-    form: Form,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (app, id) = path.into_inner();
-    console.check(&form)?;
-    console.manage(&app)?;
+    let AppPost { console, app, .. } = post;
+    let (_, id) = path.into_inner();
     let state = &console.state;
     let token =
         platform_tokens::reveal(&state.store, &state.data_keys, TokenKind::EndpointSecondary, &app, &id)
@@ -461,13 +439,11 @@ pub async fn reveal_token(
 
 /// `POST /console/apps/{app}/endpoint-tokens/{id}/regenerate`.
 pub async fn regenerate_token(
-    console: Console,
+    post: AppPost,
     path: web::Path<(String, String)>,
-    form: Form,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (app, id) = path.into_inner();
-    console.check(&form)?;
-    console.manage(&app)?;
+    let AppPost { console, app, form } = post;
+    let (_, id) = path.into_inner();
     Console::confirmed(&form)?;
     let state = &console.state;
     let token =

@@ -317,6 +317,34 @@ impl Console {
     }
 }
 
+/// A form posted to a page of the path's `{app}`: the session may manage that
+/// application and the form carries the session's CSRF token, both checked
+/// before the handler runs.
+pub struct AppPost {
+    pub console: Console,
+    pub app: String,
+    pub form: Form,
+}
+
+impl FromRequest for AppPost {
+    type Error = ConsoleError;
+    type Future = Pin<Box<dyn Future<Output = Result<AppPost, ConsoleError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let console = Console::from_request(req, payload);
+        let form = Form::from_request(req, payload);
+        let app = req.match_info().get("app").map(str::to_owned);
+        Box::pin(async move {
+            let console = console.await?;
+            let form = form.await?;
+            console.check(&form)?;
+            let app = app.ok_or_else(|| ConsoleError::NotFound("no application in the path".into()))?;
+            console.manage(&app)?;
+            Ok(AppPost { console, app, form })
+        })
+    }
+}
+
 /// A posted form, names possibly repeated (`ids`).
 pub struct Form(Vec<(String, String)>);
 

@@ -10,7 +10,7 @@ use askama::Template;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
-use super::{html, pager, see_other, Console, ConsoleError, Form, Nav};
+use super::{html, pager, see_other, AppPost, Console, ConsoleError, Nav};
 use crate::domain::audit::AuditFilter;
 use crate::domain::platform_tokens::{self, NewToken, PlatformToken, TokenKind};
 use crate::store::{SessionFilter, TokenChanges, TokenFilter};
@@ -126,13 +126,8 @@ pub(super) struct SecretPage {
 }
 
 /// `POST /console/apps/{app}/master-token/rotate`.
-pub async fn rotate_master(
-    console: Console,
-    path: web::Path<String>,
-    form: Form,
-) -> Result<HttpResponse, ConsoleError> {
-    let app = path.into_inner();
-    console.check(&form)?;
+pub async fn rotate_master(post: AppPost) -> Result<HttpResponse, ConsoleError> {
+    let AppPost { console, app, form } = post;
     app_name(&console, &app).await?;
     Console::confirmed(&form)?;
     let state = &console.state;
@@ -258,13 +253,8 @@ pub async fn api_tokens(
 }
 
 /// `POST /console/apps/{app}/api-tokens`: makes the token and shows it once.
-pub async fn create_api_token(
-    console: Console,
-    path: web::Path<String>,
-    form: Form,
-) -> Result<HttpResponse, ConsoleError> {
-    let app = path.into_inner();
-    console.check(&form)?;
+pub async fn create_api_token(post: AppPost) -> Result<HttpResponse, ConsoleError> {
+    let AppPost { console, app, form } = post;
     app_name(&console, &app).await?;
     let state = &console.state;
     let user_id = form.text("user").ok_or_else(|| ConsoleError::BadRequest("choose a user".into()))?;
@@ -354,13 +344,11 @@ pub async fn api_token(
 
 /// `POST /console/apps/{app}/api-tokens/{id}/reveal`: the same page, with the value.
 pub async fn reveal_api_token(
-    console: Console,
+    post: AppPost,
     path: web::Path<(String, String)>,
-    form: Form,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (app, id) = path.into_inner();
-    console.check(&form)?;
-    console.manage(&app)?;
+    let AppPost { console, app, .. } = post;
+    let (_, id) = path.into_inner();
     let state = &console.state;
     let token = platform_tokens::reveal(&state.store, &state.data_keys, TokenKind::Api, &app, &id)
         .await?
@@ -370,14 +358,8 @@ pub async fn reveal_api_token(
 }
 
 /// `POST /console/apps/{app}/api-tokens/delete` with `ids` (one or many).
-pub async fn delete_api_tokens(
-    console: Console,
-    path: web::Path<String>,
-    form: Form,
-) -> Result<HttpResponse, ConsoleError> {
-    let app = path.into_inner();
-    console.check(&form)?;
-    console.manage(&app)?;
+pub async fn delete_api_tokens(post: AppPost) -> Result<HttpResponse, ConsoleError> {
+    let AppPost { console, app, form } = post;
     Console::confirmed(&form)?;
     let ids = form.all("ids");
     if ids.is_empty() || ids.len() > 500 {
@@ -423,13 +405,8 @@ pub async fn mobile_tokens(
 }
 
 /// `POST /console/apps/{app}/mobile-tokens`: makes the token and shows it once.
-pub async fn create_mobile_token(
-    console: Console,
-    path: web::Path<String>,
-    form: Form,
-) -> Result<HttpResponse, ConsoleError> {
-    let app = path.into_inner();
-    console.check(&form)?;
+pub async fn create_mobile_token(post: AppPost) -> Result<HttpResponse, ConsoleError> {
+    let AppPost { console, app, form } = post;
     app_name(&console, &app).await?;
     let state = &console.state;
     let expires_at = form.text("expires").map(end_of_day).transpose()?;
@@ -473,13 +450,11 @@ async fn change_mobile_token(
 
 /// `POST /console/apps/{app}/mobile-tokens/{id}/rename`.
 pub async fn rename_mobile_token(
-    console: Console,
+    post: AppPost,
     path: web::Path<(String, String)>,
-    form: Form,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (app, id) = path.into_inner();
-    console.check(&form)?;
-    console.manage(&app)?;
+    let AppPost { console, app, form } = post;
+    let (_, id) = path.into_inner();
     let name = platform_tokens::valid_name(form.get("name").unwrap_or_default())?;
     let changes = TokenChanges { name: Some(&name), ..TokenChanges::default() };
     change_mobile_token(&console, &app, &id, changes, "rename mobile token").await
@@ -487,13 +462,11 @@ pub async fn rename_mobile_token(
 
 /// `POST /console/apps/{app}/mobile-tokens/{id}/toggle`: enabled ⇄ disabled.
 pub async fn toggle_mobile_token(
-    console: Console,
+    post: AppPost,
     path: web::Path<(String, String)>,
-    form: Form,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (app, id) = path.into_inner();
-    console.check(&form)?;
-    console.manage(&app)?;
+    let AppPost { console, app, .. } = post;
+    let (_, id) = path.into_inner();
     let token = console
         .state
         .store
@@ -508,13 +481,11 @@ pub async fn toggle_mobile_token(
 
 /// `POST /console/apps/{app}/mobile-tokens/{id}/delete`.
 pub async fn delete_mobile_token(
-    console: Console,
+    post: AppPost,
     path: web::Path<(String, String)>,
-    form: Form,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (app, id) = path.into_inner();
-    console.check(&form)?;
-    console.manage(&app)?;
+    let AppPost { console, app, form } = post;
+    let (_, id) = path.into_inner();
     Console::confirmed(&form)?;
     if console.state.store.delete_platform_tokens(&app, TokenKind::Mobile, std::slice::from_ref(&id)).await?
         == 0
@@ -626,14 +597,8 @@ pub async fn mobile_session(
 }
 
 /// `POST /console/apps/{app}/mobile-sessions/delete` with `ids`.
-pub async fn revoke_mobile_sessions(
-    console: Console,
-    path: web::Path<String>,
-    form: Form,
-) -> Result<HttpResponse, ConsoleError> {
-    let app = path.into_inner();
-    console.check(&form)?;
-    console.manage(&app)?;
+pub async fn revoke_mobile_sessions(post: AppPost) -> Result<HttpResponse, ConsoleError> {
+    let AppPost { console, app, form } = post;
     Console::confirmed(&form)?;
     let ids = form.all("ids");
     if ids.is_empty() || ids.len() > 500 {

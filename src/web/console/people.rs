@@ -7,7 +7,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use super::pages::{app_name, ListQuery};
-use super::{html, pager, see_other, Console, ConsoleError, Form, Nav};
+use super::{html, pager, see_other, AppPost, Console, ConsoleError, Nav};
 use crate::domain::user_types::{self, UserTypeView};
 use crate::domain::users::{self, NewUser, UserChanges};
 use crate::tokens::secret::Secret;
@@ -85,13 +85,8 @@ pub async fn users(
 }
 
 /// `POST /console/apps/{app}/users`.
-pub async fn create_user(
-    console: Console,
-    path: web::Path<String>,
-    form: Form,
-) -> Result<HttpResponse, ConsoleError> {
-    let app = path.into_inner();
-    console.check(&form)?;
+pub async fn create_user(post: AppPost) -> Result<HttpResponse, ConsoleError> {
+    let AppPost { console, app, form } = post;
     app_name(&console, &app).await?;
     let state = &console.state;
     let new = NewUser {
@@ -111,13 +106,11 @@ pub async fn create_user(
 /// `POST /console/apps/{app}/users/{id}/toggle`: enabled ⇄ disabled (disabling
 /// ends the user's logins).
 pub async fn toggle_user(
-    console: Console,
+    post: AppPost,
     path: web::Path<(String, String)>,
-    form: Form,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (app, id) = path.into_inner();
-    console.check(&form)?;
-    console.manage(&app)?;
+    let AppPost { console, app, .. } = post;
+    let (_, id) = path.into_inner();
     let state = &console.state;
     let user = state
         .store
@@ -133,13 +126,11 @@ pub async fn toggle_user(
 
 /// `POST /console/apps/{app}/users/{id}/delete`.
 pub async fn delete_user(
-    console: Console,
+    post: AppPost,
     path: web::Path<(String, String)>,
-    form: Form,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (app, id) = path.into_inner();
-    console.check(&form)?;
-    console.manage(&app)?;
+    let AppPost { console, app, form } = post;
+    let (_, id) = path.into_inner();
     Console::confirmed(&form)?;
     if id == console.session.user_id {
         return Err(ConsoleError::BadRequest("you cannot delete yourself while signed in".into()));
@@ -189,13 +180,8 @@ pub async fn user_types(console: Console, path: web::Path<String>) -> Result<Htt
 }
 
 /// `POST /console/apps/{app}/user-types`: defines or redefines one.
-pub async fn define_user_type(
-    console: Console,
-    path: web::Path<String>,
-    form: Form,
-) -> Result<HttpResponse, ConsoleError> {
-    let app = path.into_inner();
-    console.check(&form)?;
+pub async fn define_user_type(post: AppPost) -> Result<HttpResponse, ConsoleError> {
+    let AppPost { console, app, form } = post;
     app_name(&console, &app).await?;
     let state = &console.state;
     let name = form.text("name").unwrap_or_default();
@@ -208,13 +194,11 @@ pub async fn define_user_type(
 
 /// `POST /console/apps/{app}/user-types/{name}/delete`.
 pub async fn delete_user_type(
-    console: Console,
+    post: AppPost,
     path: web::Path<(String, String)>,
-    form: Form,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (app, name) = path.into_inner();
-    console.check(&form)?;
-    console.manage(&app)?;
+    let AppPost { console, app, form } = post;
+    let (_, name) = path.into_inner();
     Console::confirmed(&form)?;
     let state = &console.state;
     match user_types::remove(&state.store, &state.config, &app, &name).await {
@@ -235,13 +219,8 @@ pub async fn delete_user_type(
 }
 
 /// `POST /console/apps/{app}/departments`.
-pub async fn add_department(
-    console: Console,
-    path: web::Path<String>,
-    form: Form,
-) -> Result<HttpResponse, ConsoleError> {
-    let app = path.into_inner();
-    console.check(&form)?;
+pub async fn add_department(post: AppPost) -> Result<HttpResponse, ConsoleError> {
+    let AppPost { console, app, form } = post;
     app_name(&console, &app).await?;
     let state = &console.state;
     let made =
@@ -253,13 +232,11 @@ pub async fn add_department(
 
 /// `POST /console/apps/{app}/departments/{name}/delete`: only an empty one.
 pub async fn delete_department(
-    console: Console,
+    post: AppPost,
     path: web::Path<(String, String)>,
-    form: Form,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (app, name) = path.into_inner();
-    console.check(&form)?;
-    console.manage(&app)?;
+    let AppPost { console, app, form } = post;
+    let (_, name) = path.into_inner();
     Console::confirmed(&form)?;
     match console.state.store.delete_department(&app, &name).await {
         Ok(true) => {}
