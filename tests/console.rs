@@ -271,6 +271,8 @@ async fn administrators_manage_tokens_and_sessions_in_the_console() {
     }
     assert!(audit.contains("console: root"));
     look(&browser, "console-audit").await;
+    browser.goto(&server.url(&format!("/console/apps/{shop_id}/audit?from=2999-01-01"))).await.unwrap();
+    assert!(wait_for(&browser, "main table").await.text().await.unwrap().contains("0 changes"));
 
     // Console pages are never cached and never framed.
     let page = server
@@ -459,6 +461,19 @@ async fn endpoints_and_their_tokens_are_managed_in_the_console() {
     assert!(browser.current_url().await.unwrap().as_str().ends_with("?inactive=true"));
     look(&browser, "console-endpoint-tokens").await;
     assert_eq!(endpoint_check(&server, &endpoint, "POST", &erp).await, "token_disabled");
+
+    // Found by name; deleted with its mappings; then the endpoint itself.
+    browser.goto(&server.url("/console/apps/default/endpoint-tokens?inactive=true&q=ER")).await.unwrap();
+    click(&browser, "form[action$='/delete'] input[name=confirm]").await;
+    submit(&browser, "form[action$='/delete'] button").await;
+    assert_eq!(endpoint_check(&server, &endpoint, "POST", &erp).await, "unknown_token");
+    browser.goto(&server.url("/console/apps/default/endpoints?q=ord")).await.unwrap();
+    click(&browser, "main table a").await;
+    click(&browser, "form[action$='/delete'] input[name=confirm]").await;
+    submit(&browser, "form[action$='/delete'] button").await;
+    assert_eq!(endpoint_check(&server, &endpoint, "GET", &fresh).await, "unknown_endpoint");
+    browser.goto(&server.url("/console/apps/default/endpoints?q=ord")).await.unwrap();
+    assert!(wait_for(&browser, "main table").await.text().await.unwrap().contains("0 endpoints"));
     browser.close().await.unwrap();
     server.stop().await;
 }
@@ -514,6 +529,9 @@ async fn people_and_clients_are_managed_in_the_console() {
     look(&browser, "console-clients").await;
     submit(&browser, "form[action$='/clients'] button").await;
     let first = wait_for(&browser, "#secret-0").await.prop("value").await.unwrap().unwrap();
+    browser.goto(&server.url("/console/apps/default/clients?q=robot")).await.unwrap();
+    let found = wait_for(&browser, "main table").await.text().await.unwrap();
+    assert!(found.contains("warehouse robot") && !found.contains("tessera console"), "{found}");
     click(&browser, "main a[href*='/clients/']").await;
     let scopes = wait_for(&browser, "#scopes").await;
     let client_id = browser.current_url().await.unwrap().path().rsplit('/').next().unwrap().to_owned();

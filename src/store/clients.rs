@@ -2,7 +2,7 @@
 //! transaction, so caches elsewhere notice it.
 
 use super::changes::{bump_name, ChangeCounter, BUMP};
-use super::{corrupt, on_pool, BeginWrite, Store, StoreError};
+use super::{corrupt, like_pattern, on_pool, BeginWrite, Store, StoreError};
 use crate::domain::clients::{Client, ClientType, GrantType};
 
 #[derive(sqlx::FromRow)]
@@ -120,19 +120,37 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<Client>, i64), StoreError> {
+        self.search_clients(app_id, None, limit, offset).await
+    }
+
+    /// One page of the application's clients whose name holds `name` (all
+    /// without it), oldest first, and the total.
+    pub async fn search_clients(
+        &self,
+        app_id: &str,
+        name: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<Client>, i64), StoreError> {
+        let pattern = name.map(like_pattern);
         let (rows, total) = on_pool!(self, pool => {
             let rows = sqlx::query_as::<_, ClientRow>(&format!(
-                "SELECT {COLUMNS} FROM clients WHERE app_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3"
+                "SELECT {COLUMNS} FROM clients WHERE app_id = $1 AND ($4 IS NULL OR name LIKE $4) \
+                 ORDER BY created_at, id LIMIT $2 OFFSET $3"
             ))
             .bind(app_id)
             .bind(limit)
             .bind(offset)
+            .bind(pattern.as_deref())
             .fetch_all(pool)
             .await?;
-            let total = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM clients WHERE app_id = $1")
-                .bind(app_id)
-                .fetch_one(pool)
-                .await?;
+            let total = sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM clients WHERE app_id = $1 AND ($2 IS NULL OR name LIKE $2)",
+            )
+            .bind(app_id)
+            .bind(pattern.as_deref())
+            .fetch_one(pool)
+            .await?;
             (rows, total)
         });
         Ok((rows.into_iter().map(Client::try_from).collect::<Result<_, _>>()?, total))

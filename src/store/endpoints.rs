@@ -5,7 +5,7 @@
 
 use super::changes::{bump_name, ChangeCounter, BUMP};
 use super::platform_tokens::{convert, insert_token, PlatformTokenRow, COLUMNS};
-use super::{corrupt, domain_row, on_pool, BeginWrite, Store, StoreError};
+use super::{corrupt, domain_row, like_pattern, on_pool, BeginWrite, Store, StoreError};
 use crate::domain::endpoints::{
     Assignment, CallCount, CallToken, Endpoint, EndpointCall, IndexRows, Method, Methods, Reason,
     RecordedCalls, TokenAssignment,
@@ -189,20 +189,37 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<Endpoint>, i64), StoreError> {
+        self.search_endpoints(app_id, None, limit, offset).await
+    }
+
+    /// One page of the application's endpoints whose name or path holds `text`
+    /// (all without it), oldest first, and the total.
+    pub async fn search_endpoints(
+        &self,
+        app_id: &str,
+        text: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<Endpoint>, i64), StoreError> {
+        let pattern = text.map(like_pattern);
         let (rows, total) = on_pool!(self, pool => {
             let rows = sqlx::query_as::<_, EndpointRow>(&format!(
                 "SELECT {ENDPOINT_COLUMNS} FROM endpoints WHERE app_id = $1 \
-                 ORDER BY created_at, id LIMIT $2 OFFSET $3"
+                 AND ($4 IS NULL OR name LIKE $4 OR path LIKE $4) ORDER BY created_at, id LIMIT $2 OFFSET $3"
             ))
             .bind(app_id)
             .bind(limit)
             .bind(offset)
+            .bind(pattern.as_deref())
             .fetch_all(pool)
             .await?;
-            let total = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM endpoints WHERE app_id = $1")
-                .bind(app_id)
-                .fetch_one(pool)
-                .await?;
+            let total = sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM endpoints WHERE app_id = $1 AND ($2 IS NULL OR name LIKE $2 OR path LIKE $2)",
+            )
+            .bind(app_id)
+            .bind(pattern.as_deref())
+            .fetch_one(pool)
+            .await?;
             (rows, total)
         });
         Ok((rows.into_iter().map(Endpoint::from).collect(), total))

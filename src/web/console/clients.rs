@@ -45,6 +45,7 @@ struct ClientsPage {
     title: String,
     nav: Nav,
     app_id: String,
+    q: String,
     total: i64,
     clients: Vec<ClientRow>,
     pager: String,
@@ -58,12 +59,15 @@ pub async fn list(
 ) -> Result<HttpResponse, ConsoleError> {
     let app = path.into_inner();
     app_name(&console, &app).await?;
-    let (rows, total) = console.state.store.list_clients_page(&app, PAGE, query.offset()).await?;
+    let search = query.search();
+    let name = Some(search).filter(|s| !s.is_empty());
+    let (rows, total) = console.state.store.search_clients(&app, name, PAGE, query.offset()).await?;
     let page = ClientsPage {
         title: "Clients".into(),
         nav: console.nav(Some(&app), "clients"),
+        q: search.to_owned(),
         total,
-        pager: pager(&format!("/console/apps/{app}/clients"), "", query.offset(), PAGE, total),
+        pager: pager(&format!("/console/apps/{app}/clients"), search, query.offset(), PAGE, total),
         clients: rows.into_iter().map(ClientRow::from).collect(),
         app_id: app,
     };

@@ -44,6 +44,7 @@ struct EndpointsPage {
     title: String,
     nav: Nav,
     app_id: String,
+    q: String,
     total: i64,
     endpoints: Vec<EndpointRow>,
     pager: String,
@@ -58,12 +59,15 @@ pub async fn list(
     let app = path.into_inner();
     super::pages::app_name(&console, &app).await?;
     let offset = query.offset();
-    let (rows, total) = console.state.store.list_endpoints(&app, PAGE, offset).await?;
+    let search = query.search();
+    let text = Some(search).filter(|s| !s.is_empty());
+    let (rows, total) = console.state.store.search_endpoints(&app, text, PAGE, offset).await?;
     let page = EndpointsPage {
         title: "Endpoints".into(),
         nav: console.nav(Some(&app), "endpoints"),
+        q: search.to_owned(),
         total,
-        pager: pager(&format!("/console/apps/{app}/endpoints"), "", offset, PAGE, total),
+        pager: pager(&format!("/console/apps/{app}/endpoints"), search, offset, PAGE, total),
         endpoints: rows
             .into_iter()
             .map(|e| EndpointRow {
@@ -301,6 +305,7 @@ struct EndpointTokensPage {
     nav: Nav,
     app_id: String,
     inactive: bool,
+    q: String,
     total: i64,
     tokens: Vec<SecondaryRow>,
     pager: String,
@@ -309,6 +314,7 @@ struct EndpointTokensPage {
 #[derive(Deserialize)]
 pub struct TokensQuery {
     inactive: Option<bool>,
+    q: Option<String>,
     offset: Option<i64>,
 }
 
@@ -322,7 +328,13 @@ pub async fn tokens(
     super::pages::app_name(&console, &app).await?;
     let inactive = query.inactive.unwrap_or(false);
     let offset = query.offset.unwrap_or(0).max(0);
-    let filter = TokenFilter { enabled: Some(!inactive), recent_first: true, ..TokenFilter::default() };
+    let search = query.q.as_deref().map(str::trim).unwrap_or_default();
+    let filter = TokenFilter {
+        enabled: Some(!inactive),
+        name_contains: Some(search).filter(|s| !s.is_empty()),
+        recent_first: true,
+        ..TokenFilter::default()
+    };
     let (rows, total) = console
         .state
         .store
@@ -332,8 +344,9 @@ pub async fn tokens(
         title: "Endpoint tokens".into(),
         nav: console.nav(Some(&app), "endpoint-tokens"),
         inactive,
+        q: search.to_owned(),
         total,
-        pager: pager(&format!("/console/apps/{app}/endpoint-tokens"), "", offset, PAGE, total),
+        pager: pager(&format!("/console/apps/{app}/endpoint-tokens"), search, offset, PAGE, total),
         tokens: rows
             .into_iter()
             .map(|t| SecondaryRow {
@@ -421,6 +434,38 @@ pub async fn toggle_token(
     Ok(see_other(&format!("/console/apps/{app}/endpoint-tokens{back}")))
 }
 
+/// `POST /console/apps/{app}/endpoint-tokens/{id}/delete`: the token and its mappings.
+pub async fn delete_token(
+    post: AppPost,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ConsoleError> {
+    let AppPost { console, app, form } = post;
+    let (_, id) = path.into_inner();
+    Console::confirmed(&form)?;
+    let store = &console.state.store;
+    if store.delete_platform_tokens(&app, TokenKind::EndpointSecondary, std::slice::from_ref(&id)).await? == 0
+    {
+        return Err(ConsoleError::NotFound(format!("endpoint token {id} not found")));
+    }
+    console.endpoints_changed().await;
+    console.audit(&app, "delete endpoint token", &id).await;
+    Ok(see_other(&format!("/console/apps/{app}/endpoint-tokens")))
+}
+
+/// `POST /console/apps/{app}/endpoints/{id}/delete`: with its primaries,
+/// mappings and recorded calls.
+pub async fn delete(post: AppPost, path: web::Path<(String, String)>) -> Result<HttpResponse, ConsoleError> {
+    let AppPost { console, app, form } = post;
+    let (_, id) = path.into_inner();
+    Console::confirmed(&form)?;
+    if !console.state.store.delete_endpoint(&app, &id).await? {
+        return Err(ConsoleError::NotFound(format!("endpoint {id} not found")));
+    }
+    console.endpoints_changed().await;
+    console.audit(&app, "delete endpoint", &id).await;
+    Ok(see_other(&format!("/console/apps/{app}/endpoints")))
+}
+
 /// `POST /console/apps/{app}/endpoint-tokens/{id}/reveal`.
 pub async fn reveal_token(
     post: AppPost,
@@ -487,7 +532,7 @@ pub struct CallsQuery {
     offset: Option<i64>,
 }
 
-fn day_start(text: &str, field: &str) -> Result<i64, ConsoleError> {
+pub(super) fn day_start(text: &str, field: &str) -> Result<i64, ConsoleError> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))

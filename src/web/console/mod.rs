@@ -88,6 +88,7 @@ console_routes! {
     get "/apps/{app}/endpoints" => endpoints::list,
     post "/apps/{app}/endpoints" => endpoints::create,
     get "/apps/{app}/endpoints/{id}" => endpoints::show,
+    post "/apps/{app}/endpoints/{id}/delete" => endpoints::delete,
     get "/apps/{app}/endpoints/{id}/calls" => endpoints::calls,
     post "/apps/{app}/endpoints/{id}/primary-tokens/{method}/reveal" => endpoints::reveal_primary,
     post "/apps/{app}/endpoints/{id}/primary-tokens/{method}/regenerate" => endpoints::regenerate_primary,
@@ -97,6 +98,7 @@ console_routes! {
     post "/apps/{app}/endpoint-tokens" => endpoints::create_token,
     post "/apps/{app}/endpoint-tokens/{id}/toggle" => endpoints::toggle_token,
     post "/apps/{app}/endpoint-tokens/{id}/reveal" => endpoints::reveal_token,
+    post "/apps/{app}/endpoint-tokens/{id}/delete" => endpoints::delete_token,
     post "/apps/{app}/endpoint-tokens/{id}/regenerate" => endpoints::regenerate_token,
 }
 

@@ -625,28 +625,47 @@ struct AuditPage {
     title: String,
     nav: Nav,
     q: String,
+    from: String,
+    to: String,
     total: i64,
     entries: Vec<AuditRow>,
     pager: String,
 }
 
-/// `GET /console/apps/{app}/audit?q=&offset=`.
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    q: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    offset: Option<i64>,
+}
+
+/// `GET /console/apps/{app}/audit?q=&from=&to=&offset=` (days in UTC, `to` included).
 pub async fn audit_log(
     console: Console,
     path: web::Path<String>,
-    query: web::Query<ListQuery>,
+    query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
     let app = path.into_inner();
     app_name(&console, &app).await?;
-    let search = query.search();
-    let filter = AuditFilter { search: Some(search).filter(|s| !s.is_empty()), ..AuditFilter::default() };
-    let (rows, total) = console.state.store.list_audit(&app, filter, PAGE, query.offset()).await?;
+    let search = query.q.as_deref().map(str::trim).unwrap_or_default();
+    let from = query.from.as_deref().filter(|d| !d.is_empty());
+    let to = query.to.as_deref().filter(|d| !d.is_empty());
+    let filter = AuditFilter {
+        search: Some(search).filter(|s| !s.is_empty()),
+        from: from.map(|d| super::endpoints::day_start(d, "from")).transpose()?,
+        to: to.map(|d| super::endpoints::day_start(d, "to").map(|t| t + 86_400)).transpose()?,
+    };
+    let offset = query.offset.unwrap_or(0).max(0);
+    let (rows, total) = console.state.store.list_audit(&app, filter, PAGE, offset).await?;
     let page = AuditPage {
         title: "Audit log".into(),
         nav: console.nav(Some(&app), "audit"),
         q: search.to_owned(),
+        from: from.unwrap_or_default().to_owned(),
+        to: to.unwrap_or_default().to_owned(),
         total,
-        pager: pager(&format!("/console/apps/{app}/audit"), search, query.offset(), PAGE, total),
+        pager: pager(&format!("/console/apps/{app}/audit"), search, offset, PAGE, total),
         entries: rows
             .into_iter()
             .map(|e| AuditRow {
