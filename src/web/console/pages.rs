@@ -86,7 +86,12 @@ pub async fn home(console: Console) -> Result<HttpResponse, ConsoleError> {
         nav: console.nav(None, "apps"),
         apps: apps
             .into_iter()
-            .map(|a| AppRow { created_at: day(a.created_at), id: a.id, name: a.name })
+            .map(|a| AppRow {
+                // The `default` application is made by the first migration, at time 0.
+                created_at: if a.created_at > 0 { day(a.created_at) } else { "—".to_owned() },
+                id: a.id,
+                name: a.name,
+            })
             .collect(),
     };
     Ok(html(StatusCode::OK, &page))
