@@ -6,8 +6,8 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
-use super::pages::{app_name, day, ListQuery, SecretPage};
-use super::{html, pager, see_other, AppPost, Console, ConsoleError, Nav};
+use super::pages::{day, ListQuery, SecretPage};
+use super::{html, pager, see_other, AppPage, AppPost, Console, ConsoleError, Nav};
 use crate::domain::clients::{self, Client, ClientChanges, NewClient};
 
 const PAGE: i64 = 50;
@@ -52,13 +52,8 @@ struct ClientsPage {
 }
 
 /// `GET /console/apps/{app}/clients`.
-pub async fn list(
-    console: Console,
-    path: web::Path<String>,
-    query: web::Query<ListQuery>,
-) -> Result<HttpResponse, ConsoleError> {
-    let app = path.into_inner();
-    app_name(&console, &app).await?;
+pub async fn list(page: AppPage, query: web::Query<ListQuery>) -> Result<HttpResponse, ConsoleError> {
+    let AppPage { console, app, .. } = page;
     let search = query.search();
     let name = Some(search).filter(|s| !s.is_empty());
     let (rows, total) = console.state.store.search_clients(&app, name, PAGE, query.offset()).await?;
@@ -81,7 +76,6 @@ fn lines(text: Option<&str>) -> Vec<String> {
 /// `POST /console/apps/{app}/clients`.
 pub async fn register(post: AppPost) -> Result<HttpResponse, ConsoleError> {
     let AppPost { console, app, form } = post;
-    app_name(&console, &app).await?;
     let state = &console.state;
     let new = NewClient {
         app_id: app.clone(),
@@ -118,9 +112,9 @@ struct ClientPage {
 }
 
 /// `GET /console/apps/{app}/clients/{id}`.
-pub async fn show(console: Console, path: web::Path<(String, String)>) -> Result<HttpResponse, ConsoleError> {
-    let (app, id) = path.into_inner();
-    console.manage(&app)?;
+pub async fn show(page: AppPage, path: web::Path<(String, String)>) -> Result<HttpResponse, ConsoleError> {
+    let AppPage { console, app, .. } = page;
+    let (_, id) = path.into_inner();
     let client = console
         .state
         .store

@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::pages::{ListQuery, SecretPage};
-use super::{html, pager, see_other, AppPost, Console, ConsoleError, Nav};
+use super::{html, pager, see_other, AppPage, AppPost, Console, ConsoleError, Nav};
 use crate::domain::endpoints::{self, Method, NewEndpoint, PrimaryValue};
 use crate::domain::platform_tokens::{self, NewToken, TokenKind};
 use crate::store::{CallFilter, TokenChanges, TokenFilter};
@@ -51,13 +51,8 @@ struct EndpointsPage {
 }
 
 /// `GET /console/apps/{app}/endpoints`.
-pub async fn list(
-    console: Console,
-    path: web::Path<String>,
-    query: web::Query<ListQuery>,
-) -> Result<HttpResponse, ConsoleError> {
-    let app = path.into_inner();
-    super::pages::app_name(&console, &app).await?;
+pub async fn list(page: AppPage, query: web::Query<ListQuery>) -> Result<HttpResponse, ConsoleError> {
+    let AppPage { console, app, .. } = page;
     let offset = query.offset();
     let search = query.search();
     let text = Some(search).filter(|s| !s.is_empty());
@@ -86,7 +81,6 @@ pub async fn list(
 /// `POST /console/apps/{app}/endpoints`: makes it and shows its primaries once.
 pub async fn create(post: AppPost) -> Result<HttpResponse, ConsoleError> {
     let AppPost { console, app, form } = post;
-    super::pages::app_name(&console, &app).await?;
     let state = &console.state;
     let new = NewEndpoint {
         name: form.text("name").unwrap_or_default(),
@@ -147,12 +141,12 @@ pub struct EndpointQuery {
 
 /// `GET /console/apps/{app}/endpoints/{id}[?assigned=true]`: the token tab.
 pub async fn show(
-    console: Console,
+    page: AppPage,
     path: web::Path<(String, String)>,
     query: web::Query<EndpointQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (app, id) = path.into_inner();
-    console.manage(&app)?;
+    let AppPage { console, app, .. } = page;
+    let (_, id) = path.into_inner();
     let store = &console.state.store;
     let endpoint = store
         .get_endpoint(&app, &id)
@@ -319,13 +313,8 @@ pub struct TokensQuery {
 }
 
 /// `GET /console/apps/{app}/endpoint-tokens[?inactive=true]`: active ones by default.
-pub async fn tokens(
-    console: Console,
-    path: web::Path<String>,
-    query: web::Query<TokensQuery>,
-) -> Result<HttpResponse, ConsoleError> {
-    let app = path.into_inner();
-    super::pages::app_name(&console, &app).await?;
+pub async fn tokens(page: AppPage, query: web::Query<TokensQuery>) -> Result<HttpResponse, ConsoleError> {
+    let AppPage { console, app, .. } = page;
     let inactive = query.inactive.unwrap_or(false);
     let offset = query.offset.unwrap_or(0).max(0);
     let search = query.q.as_deref().map(str::trim).unwrap_or_default();
@@ -382,7 +371,6 @@ fn token_secret_page(
 /// `POST /console/apps/{app}/endpoint-tokens`.
 pub async fn create_token(post: AppPost) -> Result<HttpResponse, ConsoleError> {
     let AppPost { console, app, form } = post;
-    super::pages::app_name(&console, &app).await?;
     let state = &console.state;
     let new = NewToken {
         name: form.text("name").unwrap_or_default(),
@@ -542,12 +530,12 @@ pub(super) fn day_start(text: &str, field: &str) -> Result<i64, ConsoleError> {
 
 /// `GET /console/apps/{app}/endpoints/{id}/calls?token=&from=&to=`: the data viewer.
 pub async fn calls(
-    console: Console,
+    page: AppPage,
     path: web::Path<(String, String)>,
     query: web::Query<CallsQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (app, id) = path.into_inner();
-    console.manage(&app)?;
+    let AppPage { console, app, .. } = page;
+    let (_, id) = path.into_inner();
     let state = &console.state;
     let endpoint = state
         .store

@@ -320,8 +320,8 @@ impl Console {
 }
 
 /// A form posted to a page of the path's `{app}`: the session may manage that
-/// application and the form carries the session's CSRF token, both checked
-/// before the handler runs.
+/// application, it exists, and the form carries the session's CSRF token, all
+/// checked before the handler runs.
 pub struct AppPost {
     pub console: Console,
     pub app: String,
@@ -342,7 +342,39 @@ impl FromRequest for AppPost {
             console.check(&form)?;
             let app = app.ok_or_else(|| ConsoleError::NotFound("no application in the path".into()))?;
             console.manage(&app)?;
+            if console.state.store.get_app(&app).await?.is_none() {
+                return Err(ConsoleError::NotFound(format!("application {app} not found")));
+            }
             Ok(AppPost { console, app, form })
+        })
+    }
+}
+
+/// A page of the path's `{app}`: the session may manage that application, and
+/// it exists; checked before the handler runs.
+pub struct AppPage {
+    pub console: Console,
+    pub app: String,
+    /// The application's name.
+    pub name: String,
+}
+
+impl FromRequest for AppPage {
+    type Error = ConsoleError;
+    type Future = Pin<Box<dyn Future<Output = Result<AppPage, ConsoleError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let console = Console::from_request(req, payload);
+        let app = req.match_info().get("app").map(str::to_owned);
+        Box::pin(async move {
+            let console = console.await?;
+            let app = app.ok_or_else(|| ConsoleError::NotFound("no application in the path".into()))?;
+            console.manage(&app)?;
+            let found = console.state.store.get_app(&app).await?;
+            let name = found
+                .map(|a| a.name)
+                .ok_or_else(|| ConsoleError::NotFound(format!("application {app} not found")))?;
+            Ok(AppPage { console, app, name })
         })
     }
 }

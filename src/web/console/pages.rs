@@ -10,7 +10,7 @@ use askama::Template;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
-use super::{html, pager, see_other, AppPost, Console, ConsoleError, Nav};
+use super::{html, pager, see_other, AppPage, AppPost, Console, ConsoleError, Nav};
 use crate::domain::audit::AuditFilter;
 use crate::domain::platform_tokens::{self, NewToken, PlatformToken, TokenKind};
 use crate::store::{SessionFilter, TokenChanges, TokenFilter};
@@ -105,16 +105,9 @@ struct OverviewPage {
     app_id: String,
 }
 
-pub(super) async fn app_name(console: &Console, app: &str) -> Result<String, ConsoleError> {
-    console.manage(app)?;
-    let found = console.state.store.get_app(app).await?;
-    found.map(|a| a.name).ok_or_else(|| ConsoleError::NotFound(format!("application {app} not found")))
-}
-
 /// `GET /console/apps/{app}`.
-pub async fn overview(console: Console, path: web::Path<String>) -> Result<HttpResponse, ConsoleError> {
-    let app = path.into_inner();
-    let name = app_name(&console, &app).await?;
+pub async fn overview(page: AppPage) -> Result<HttpResponse, ConsoleError> {
+    let AppPage { console, app, name } = page;
     let page = OverviewPage { title: name, nav: console.nav(Some(&app), "overview"), app_id: app };
     Ok(html(StatusCode::OK, &page))
 }
@@ -133,7 +126,6 @@ pub(super) struct SecretPage {
 /// `POST /console/apps/{app}/master-token/rotate`.
 pub async fn rotate_master(post: AppPost) -> Result<HttpResponse, ConsoleError> {
     let AppPost { console, app, form } = post;
-    app_name(&console, &app).await?;
     Console::confirmed(&form)?;
     let state = &console.state;
     let token = platform_tokens::rotate_master(&state.store, &app, None, state.clock.now()).await?;
@@ -219,13 +211,8 @@ struct ApiTokensPage {
 }
 
 /// `GET /console/apps/{app}/api-tokens?q=&offset=`.
-pub async fn api_tokens(
-    console: Console,
-    path: web::Path<String>,
-    query: web::Query<ListQuery>,
-) -> Result<HttpResponse, ConsoleError> {
-    let app = path.into_inner();
-    app_name(&console, &app).await?;
+pub async fn api_tokens(page: AppPage, query: web::Query<ListQuery>) -> Result<HttpResponse, ConsoleError> {
+    let AppPage { console, app, .. } = page;
     let (mut tokens, total, pager) = token_page(&console, &app, TokenKind::Api, &query).await?;
     let (users, _) = console.state.store.list_users(&app, 500, 0).await?;
     // People by name, not by id.
@@ -260,7 +247,6 @@ pub async fn api_tokens(
 /// `POST /console/apps/{app}/api-tokens`: makes the token and shows it once.
 pub async fn create_api_token(post: AppPost) -> Result<HttpResponse, ConsoleError> {
     let AppPost { console, app, form } = post;
-    app_name(&console, &app).await?;
     let state = &console.state;
     let user_id = form.text("user").ok_or_else(|| ConsoleError::BadRequest("choose a user".into()))?;
     let user = state
@@ -313,7 +299,6 @@ async fn api_token_page(
     id: &str,
     revealed: Option<String>,
 ) -> Result<HttpResponse, ConsoleError> {
-    app_name(console, &app).await?;
     let token = console
         .state
         .store
@@ -340,11 +325,11 @@ async fn api_token_page(
 
 /// `GET /console/apps/{app}/api-tokens/{id}`.
 pub async fn api_token(
-    console: Console,
+    page: AppPage,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (app, id) = path.into_inner();
-    api_token_page(&console, app, &id, None).await
+    let (_, id) = path.into_inner();
+    api_token_page(&page.console, page.app, &id, None).await
 }
 
 /// `POST /console/apps/{app}/api-tokens/{id}/reveal`: the same page, with the value.
@@ -390,12 +375,10 @@ struct MobileTokensPage {
 
 /// `GET /console/apps/{app}/mobile-tokens?q=&offset=`.
 pub async fn mobile_tokens(
-    console: Console,
-    path: web::Path<String>,
+    page: AppPage,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let app = path.into_inner();
-    app_name(&console, &app).await?;
+    let AppPage { console, app, .. } = page;
     let (tokens, total, pager) = token_page(&console, &app, TokenKind::Mobile, &query).await?;
     let page = MobileTokensPage {
         title: "Mobile tokens".into(),
@@ -412,7 +395,6 @@ pub async fn mobile_tokens(
 /// `POST /console/apps/{app}/mobile-tokens`: makes the token and shows it once.
 pub async fn create_mobile_token(post: AppPost) -> Result<HttpResponse, ConsoleError> {
     let AppPost { console, app, form } = post;
-    app_name(&console, &app).await?;
     let state = &console.state;
     let expires_at = form.text("expires").map(end_of_day).transpose()?;
     let new = NewToken { name: form.text("name").unwrap_or_default(), expires_at, ..NewToken::default() };
@@ -526,12 +508,10 @@ struct MobileSessionsPage {
 
 /// `GET /console/apps/{app}/mobile-sessions?offset=`.
 pub async fn mobile_sessions(
-    console: Console,
-    path: web::Path<String>,
+    page: AppPage,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let app = path.into_inner();
-    app_name(&console, &app).await?;
+    let AppPage { console, app, .. } = page;
     let now = console.state.clock.now();
     let search = query.search();
     let filter =
@@ -573,11 +553,11 @@ struct MobileSessionPage {
 
 /// `GET /console/apps/{app}/mobile-sessions/{id}`: one person's session.
 pub async fn mobile_session(
-    console: Console,
+    page: AppPage,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (app, id) = path.into_inner();
-    console.manage(&app)?;
+    let AppPage { console, app, .. } = page;
+    let (_, id) = path.into_inner();
     let now = console.state.clock.now();
     let s =
         console.state.store.get_mobile_session(&app, &id, now).await?.ok_or_else(|| {
@@ -646,13 +626,8 @@ pub struct AuditQuery {
 }
 
 /// `GET /console/apps/{app}/audit?q=&from=&to=&offset=` (days in UTC, `to` included).
-pub async fn audit_log(
-    console: Console,
-    path: web::Path<String>,
-    query: web::Query<AuditQuery>,
-) -> Result<HttpResponse, ConsoleError> {
-    let app = path.into_inner();
-    app_name(&console, &app).await?;
+pub async fn audit_log(page: AppPage, query: web::Query<AuditQuery>) -> Result<HttpResponse, ConsoleError> {
+    let AppPage { console, app, .. } = page;
     let search = query.q.as_deref().map(str::trim).unwrap_or_default();
     let from = query.from.as_deref().filter(|d| !d.is_empty());
     let to = query.to.as_deref().filter(|d| !d.is_empty());

@@ -6,8 +6,8 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
-use super::pages::{app_name, ListQuery};
-use super::{html, pager, see_other, AppPost, Console, ConsoleError, Nav};
+use super::pages::ListQuery;
+use super::{html, pager, see_other, AppPage, AppPost, Console, ConsoleError, Nav};
 use crate::domain::user_types::{self, UserTypeView};
 use crate::domain::users::{self, NewUser, UserChanges};
 use crate::tokens::secret::Secret;
@@ -39,13 +39,8 @@ struct UsersPage {
 }
 
 /// `GET /console/apps/{app}/users?q=&offset=`.
-pub async fn users(
-    console: Console,
-    path: web::Path<String>,
-    query: web::Query<ListQuery>,
-) -> Result<HttpResponse, ConsoleError> {
-    let app = path.into_inner();
-    app_name(&console, &app).await?;
+pub async fn users(page: AppPage, query: web::Query<ListQuery>) -> Result<HttpResponse, ConsoleError> {
+    let AppPage { console, app, .. } = page;
     let state = &console.state;
     let search = query.search();
     let (rows, total) =
@@ -87,7 +82,6 @@ pub async fn users(
 /// `POST /console/apps/{app}/users`.
 pub async fn create_user(post: AppPost) -> Result<HttpResponse, ConsoleError> {
     let AppPost { console, app, form } = post;
-    app_name(&console, &app).await?;
     let state = &console.state;
     let new = NewUser {
         app_id: app.clone(),
@@ -159,9 +153,8 @@ struct UserTypesPage {
 }
 
 /// `GET /console/apps/{app}/user-types`: user types and departments.
-pub async fn user_types(console: Console, path: web::Path<String>) -> Result<HttpResponse, ConsoleError> {
-    let app = path.into_inner();
-    app_name(&console, &app).await?;
+pub async fn user_types(page: AppPage) -> Result<HttpResponse, ConsoleError> {
+    let AppPage { console, app, .. } = page;
     let state = &console.state;
     let page = UserTypesPage {
         title: "User types and departments".into(),
@@ -182,7 +175,6 @@ pub async fn user_types(console: Console, path: web::Path<String>) -> Result<Htt
 /// `POST /console/apps/{app}/user-types`: defines or redefines one.
 pub async fn define_user_type(post: AppPost) -> Result<HttpResponse, ConsoleError> {
     let AppPost { console, app, form } = post;
-    app_name(&console, &app).await?;
     let state = &console.state;
     let name = form.text("name").unwrap_or_default();
     let scope = form.text("scope").unwrap_or_default();
@@ -221,7 +213,6 @@ pub async fn delete_user_type(
 /// `POST /console/apps/{app}/departments`.
 pub async fn add_department(post: AppPost) -> Result<HttpResponse, ConsoleError> {
     let AppPost { console, app, form } = post;
-    app_name(&console, &app).await?;
     let state = &console.state;
     let made =
         users::add_department(&state.store, &app, form.get("name").unwrap_or_default(), state.clock.now())
