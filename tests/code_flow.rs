@@ -11,6 +11,7 @@ use serde_json::Value;
 const PASSWORD: &str = "correct horse battery";
 
 on_both_backends!(
+    a_mobile_app_revokes_its_own_tokens_with_its_client_id_alone,
     a_person_signs_in_consents_and_the_app_gets_a_verified_jwt,
     consent_and_login_are_remembered_within_the_session,
     denying_redirects_access_denied_with_state_and_iss,
@@ -543,5 +544,53 @@ async fn many_usernames_from_one_address_are_slowed_down(backend: Backend) {
         .post_authorize(&b, &query, &[("csrf_token", &csrf), ("username", "ada"), ("password", PASSWORD)])
         .await;
     assert!(res.text().await.unwrap().contains("value=\"allow\""));
+    server.stop().await;
+}
+
+async fn a_mobile_app_revokes_its_own_tokens_with_its_client_id_alone(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let app_client = server.public_client("mobile", &["mobile"]);
+    let other_client = server.public_client("public", &["mobile"]);
+    server.user("ada", PASSWORD, &[]);
+    let params =
+        server.approve(&browser(), &authorize_query(&app_client, "mobile", "s"), "ada", PASSWORD).await;
+    let tokens: Value =
+        server.redeem(&app_client, param(&params, "code").unwrap(), VERIFIER).await.json().await.unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let revoke = |client_id: &str, token: &str| {
+        let req = server.http.post(server.url("/revoke")).form(&[("client_id", client_id), ("token", token)]);
+        async move { req.send().await.unwrap() }
+    };
+
+    // Another public client may not revoke them; unknown and confidential clients
+    // without their secret are invalid_client.
+    assert_eq!(revoke(&other_client, &refresh).await.status(), 400);
+    let still: Value = server.refresh(&app_client, &refresh, None).await.json().await.unwrap();
+    let newest = still["refresh_token"].as_str().expect("still valid").to_owned();
+    let rs = server.confidential_client(&["mobile"]);
+    assert_eq!(revoke(&rs.id, &newest).await.status(), 401);
+    assert_eq!(revoke("no-such-client", &newest).await.status(), 401);
+
+    // The app itself signs out: the access token is inactive at introspection, the
+    // whole login's refresh tokens stop.
+    assert_eq!(revoke(&app_client, &access).await.status(), 200);
+    let info: Value = server
+        .http
+        .post(server.url("/introspect"))
+        .basic_auth(&rs.id, Some(&rs.secret))
+        .form(&[("token", access.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["active"], false, "{info}");
+    assert_eq!(revoke(&app_client, &newest).await.status(), 200);
+    assert_eq!(server.refresh(&app_client, &newest, None).await.status(), 400);
+    // Revoking again, or a token it never had, is still 200 (RFC 7009 §2.2).
+    assert_eq!(revoke(&app_client, &newest).await.status(), 200);
+    assert_eq!(revoke(&app_client, "tsr_nothing").await.status(), 200);
     server.stop().await;
 }

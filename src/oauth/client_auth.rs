@@ -100,6 +100,37 @@ pub async fn authenticated_form(
     Ok((form, client))
 }
 
+/// The form of a revocation request and its client (RFC 7009 §2.1): a
+/// confidential client authenticates; a public or mobile client, which has no
+/// secret, names itself with `client_id` alone, and may then revoke only the
+/// tokens issued to it (so that an app can sign out).
+pub async fn revoking_form(
+    req: &actix_web::HttpRequest,
+    payload: actix_web::web::Payload,
+    state: &Arc<AppState>,
+) -> Result<(FormRequest, Arc<CachedClient>), OAuthError> {
+    let form = FormRequest::read(req, payload, state.config.server.max_body_bytes).await?;
+    let presented = presented_client(req, &form)?;
+    if let Some(public) = presented.as_ref().filter(|p| p.secret.is_none()) {
+        let unknown = || OAuthError::invalid_client("unknown client", public.scheme);
+        let client = state
+            .clients
+            .get(&state.store, &state.scopes, &public.client_id)
+            .await
+            .map_err(|e| OAuthError::Server(format!("client lookup failed: {e}")))?
+            .ok_or_else(unknown)?;
+        if client.client.client_type.is_confidential() {
+            return Err(OAuthError::invalid_client(
+                "a confidential client must authenticate with its secret",
+                public.scheme,
+            ));
+        }
+        return Ok((form, client));
+    }
+    let client = authenticate_confidential(state, presented).await?;
+    Ok((form, client))
+}
+
 /// `Basic base64(urlencoded(id) ":" urlencoded(secret))`.
 fn parse_basic(value: &[u8]) -> Result<(String, Secret), OAuthError> {
     let malformed = || OAuthError::invalid_client("malformed Basic authorization header", AuthScheme::Basic);

@@ -1,13 +1,15 @@
 //! Token revocation (RFC 7009): a refresh token revokes its whole family; an
 //! access token's `jti` is denied by introspection until it expires. Unknown
-//! tokens answer 200, as the RFC says.
+//! tokens answer 200, as the RFC says. Confidential clients authenticate; public
+//! and mobile clients name themselves with `client_id` (§2.1) and revoke only
+//! their own tokens.
 
 use std::sync::Arc;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::client_auth::authenticated_form;
+use super::client_auth::revoking_form;
 use super::error::OAuthError;
 use super::inspect::{find, Found};
 use crate::AppState;
@@ -19,7 +21,7 @@ pub async fn post_revoke(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
     let state: Arc<AppState> = state.into_inner();
-    let (form, client) = authenticated_form(&req, payload, &state).await?;
+    let (form, client) = revoking_form(&req, payload, &state).await?;
     let token = form.require("token")?;
     let server_error = |e: crate::store::StoreError| OAuthError::Server(format!("revocation failed: {e}"));
     let now = state.clock.now();
