@@ -11,6 +11,7 @@ use serde_json::Value;
 const PASSWORD: &str = "correct horse battery";
 
 on_both_backends!(
+    a_consent_decision_applies_to_the_stored_request_alone,
     a_mobile_app_revokes_its_own_tokens_with_its_client_id_alone,
     a_person_signs_in_consents_and_the_app_gets_a_verified_jwt,
     consent_and_login_are_remembered_within_the_session,
@@ -75,7 +76,7 @@ async fn a_person_signs_in_consents_and_the_app_gets_a_verified_jwt(backend: Bac
             && html.contains("name=\"decision\" value=\"deny\"")
     );
     let res =
-        server.post_authorize(&b, &query, &[("csrf_token", &csrf_of(&html)), ("decision", "allow")]).await;
+        server.post_authorize(&b, &html, &[("csrf_token", &csrf_of(&html)), ("decision", "allow")]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let params = location_params(&res);
     assert_eq!(param(&params, "state"), Some("xyz-state"));
@@ -143,7 +144,7 @@ async fn denying_redirects_access_denied_with_state_and_iss(backend: Backend) {
     let query = authorize_query(&client, "mobile", "deny-me");
     let html = server.sign_in(&b, &query, "ada", PASSWORD).await.text().await.unwrap();
     let res =
-        server.post_authorize(&b, &query, &[("csrf_token", &csrf_of(&html)), ("decision", "deny")]).await;
+        server.post_authorize(&b, &html, &[("csrf_token", &csrf_of(&html)), ("decision", "deny")]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let params = location_params(&res);
     assert_eq!(param(&params, "error"), Some("access_denied"));
@@ -295,20 +296,20 @@ async fn forms_without_the_csrf_token_are_refused(backend: Backend) {
         if let Some(token) = bad {
             form.push(("csrf_token", token));
         }
-        let res = server.post_authorize(&b, &query, &form).await;
+        let res = server.post_authorize(&b, &login, &form).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{bad:?}");
         assert!(res.text().await.unwrap().contains("expired"));
     }
     // A right token from another browser's session does not work either.
     let other = browser();
     let res = server
-        .post_authorize(&other, &query, &[("csrf_token", &csrf), ("username", "ada"), ("password", PASSWORD)])
+        .post_authorize(&other, &login, &[("csrf_token", &csrf), ("username", "ada"), ("password", PASSWORD)])
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     // Nobody got signed in: the consent form is refused without its token too.
     let html = server.sign_in(&b, &query, "ada", PASSWORD).await.text().await.unwrap();
     assert!(html.contains("value=\"allow\""));
-    let res = server.post_authorize(&b, &query, &[("decision", "allow")]).await;
+    let res = server.post_authorize(&b, &html, &[("decision", "allow")]).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert!(res.headers().get("location").is_none());
     server.stop().await;
@@ -375,12 +376,12 @@ async fn wrong_passwords_show_a_generic_message_and_are_slowed_down(backend: Bac
     let html = server.get_authorize(&b, &query).await.text().await.unwrap();
     let csrf = csrf_of(&html);
     let attempt = |username: &'static str, password: &'static str| {
-        let (server, b, query, csrf) = (&server, &b, &query, &csrf);
+        let (server, b, html, csrf) = (&server, &b, &html, &csrf);
         async move {
             let res = server
                 .post_authorize(
                     b,
-                    query,
+                    html,
                     &[("csrf_token", csrf), ("username", username), ("password", password)],
                 )
                 .await;
@@ -440,7 +441,7 @@ async fn user_type_bounds_the_granted_scopes(backend: Backend) {
     let html = server.sign_in(&b, &query, "ada", PASSWORD).await.text().await.unwrap();
     assert!(!html.contains("Delete") && !html.contains("administrator"), "{html}");
     let res =
-        server.post_authorize(&b, &query, &[("csrf_token", &csrf_of(&html)), ("decision", "allow")]).await;
+        server.post_authorize(&b, &html, &[("csrf_token", &csrf_of(&html)), ("decision", "allow")]).await;
     let code = param(&location_params(&res), "code").unwrap().to_owned();
     let body = token_json(server.redeem(&client, &code, VERIFIER).await).await;
     let claims = common::claims_unverified(body["access_token"].as_str().unwrap());
@@ -525,23 +526,24 @@ async fn many_usernames_from_one_address_are_slowed_down(backend: Backend) {
     let Some((server, client, _)) = setup(backend).await else { return };
     let b = browser();
     let query = authorize_query(&client, "mobile", "ip");
-    let csrf = csrf_of(&server.get_authorize(&b, &query).await.text().await.unwrap());
+    let html = server.get_authorize(&b, &query).await.text().await.unwrap();
+    let csrf = csrf_of(&html);
     // Twenty different usernames, one wrong password each: no username reaches
     // its own threshold, but the address does.
     for i in 0..20 {
         let name = format!("guess{i}");
         let res = server
-            .post_authorize(&b, &query, &[("csrf_token", &csrf), ("username", &name), ("password", "nope")])
+            .post_authorize(&b, &html, &[("csrf_token", &csrf), ("username", &name), ("password", "nope")])
             .await;
         assert!(res.text().await.unwrap().contains("not correct"));
     }
     let res = server
-        .post_authorize(&b, &query, &[("csrf_token", &csrf), ("username", "ada"), ("password", PASSWORD)])
+        .post_authorize(&b, &html, &[("csrf_token", &csrf), ("username", "ada"), ("password", PASSWORD)])
         .await;
     assert!(res.text().await.unwrap().contains("Too many attempts"));
     server.state.clock.advance(2);
     let res = server
-        .post_authorize(&b, &query, &[("csrf_token", &csrf), ("username", "ada"), ("password", PASSWORD)])
+        .post_authorize(&b, &html, &[("csrf_token", &csrf), ("username", "ada"), ("password", PASSWORD)])
         .await;
     assert!(res.text().await.unwrap().contains("value=\"allow\""));
     server.stop().await;
@@ -592,5 +594,63 @@ async fn a_mobile_app_revokes_its_own_tokens_with_its_client_id_alone(backend: B
     // Revoking again, or a token it never had, is still 200 (RFC 7009 §2.2).
     assert_eq!(revoke(&app_client, &newest).await.status(), 200);
     assert_eq!(revoke(&app_client, "tsr_nothing").await.status(), 200);
+    server.stop().await;
+}
+
+async fn a_consent_decision_applies_to_the_stored_request_alone(backend: Backend) {
+    let Some((server, client, _)) = setup(backend).await else { return };
+    let other = server.public_client("mobile", &["mobile"]);
+    let b = browser();
+    let query = authorize_query(&client, "mobile", "mine");
+    let consent = server.sign_in(&b, &query, "ada", PASSWORD).await.text().await.unwrap();
+    assert!(consent.contains("value=\"allow\""));
+    let csrf = csrf_of(&consent);
+    let interaction = flow::field_of(&consent, "interaction");
+    // The forms carry the interaction and the CSRF token, never the request.
+    assert!(!consent.contains(&client), "the consent form names no client id");
+
+    // The form retargeted at another client, state and scope: the decision still
+    // answers the request that was shown.
+    let forged = authorize_query(&other, "mobile admin", "theirs");
+    let res = b
+        .post(server.url(&format!("/authorize?{forged}")))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("interaction", interaction.as_str()),
+            ("decision", "allow"),
+            ("client_id", other.as_str()),
+            ("state", "theirs"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let params = location_params(&res);
+    assert_eq!(param(&params, "state"), Some("mine"));
+    let code = param(&params, "code").unwrap().to_owned();
+    assert_eq!(
+        server.redeem(&other, &code, VERIFIER).await.status(),
+        400,
+        "no code reaches the other client"
+    );
+
+    // Answered: the interaction no longer opens anything; nor does a form without one.
+    let again = b
+        .post(server.url("/authorize"))
+        .form(&[("csrf_token", csrf.as_str()), ("interaction", interaction.as_str()), ("decision", "allow")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    assert!(again.headers().get("location").is_none());
+    assert!(again.text().await.unwrap().contains("expired"));
+    let bare = b
+        .post(server.url(&format!("/authorize?{query}")))
+        .form(&[("csrf_token", csrf.as_str()), ("decision", "allow")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bare.status(), StatusCode::BAD_REQUEST);
+    assert!(bare.headers().get("location").is_none());
     server.stop().await;
 }

@@ -204,13 +204,13 @@ async fn parallel_login_guesses_do_not_pass_the_backoff(backend: Backend) {
     let csrf = common::flow::csrf_of(&html);
     let guesses = (0..30).map(|i| {
         let password = format!("wrong guess {i}");
-        let (b, query, csrf) = (b.clone(), query.clone(), csrf.clone());
+        let (b, html, csrf) = (b.clone(), html.clone(), csrf.clone());
         let server = &server;
         async move {
             let res = server
                 .post_authorize(
                     &b,
-                    &query,
+                    &html,
                     &[("csrf_token", &csrf), ("username", "ada"), ("password", &password)],
                 )
                 .await;

@@ -56,11 +56,12 @@ async fn secrets_and_tokens_never_reach_the_log() {
     let session_cookie = login.headers()["set-cookie"].to_str().unwrap().to_owned();
     let session_id =
         session_cookie.split(';').next().unwrap().trim_start_matches("tessera_session=").to_owned();
-    let csrf = common::flow::csrf_of(&login.text().await.unwrap());
+    let html = login.text().await.unwrap();
+    let csrf = common::flow::csrf_of(&html);
     let wrong = server
         .post_authorize(
             &b,
-            &query,
+            &html,
             &[("csrf_token", &csrf), ("username", "ada"), ("password", "a wrong password")],
         )
         .await;

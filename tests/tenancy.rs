@@ -323,7 +323,7 @@ async fn console_session(server: &TestServer, app: &str, username: &str) -> (req
     let consent = server.sign_in(&web, &query, username, PASSWORD).await;
     let html = consent.text().await.unwrap();
     let res = server
-        .post_authorize(&web, &query, &[("csrf_token", &common::flow::csrf_of(&html)), ("decision", "allow")])
+        .post_authorize(&web, &html, &[("csrf_token", &common::flow::csrf_of(&html)), ("decision", "allow")])
         .await;
     assert_eq!(res.status(), 303);
     let callback = res.headers()["location"].to_str().unwrap().to_owned();

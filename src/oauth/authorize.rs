@@ -1,11 +1,14 @@
 //! The authorization endpoint (RFC 6749 §4.1.1, RFC 7636, RFC 9207): oxide-auth's
 //! code grant state machine checks the request; the person then signs in and
-//! consents on tessera's pages, which post back to the same URL.
+//! consents on tessera's pages. The request waiting on a page is stored under a
+//! random interaction id; the pages' forms post that id and the CSRF token to
+//! `/authorize`, never the request's parameters.
 //!
 //! Invariants: nothing is redirected before the client and its redirect URI are
 //! verified (an unknown client or redirect URI gets an HTML page); every redirect
 //! to the client carries `iss`; a form is acted on only with the session's CSRF
-//! token; consent is remembered per user and client.
+//! token, and only for the stored request it names (parameters posted beside it
+//! are ignored); consent is remembered per user and client.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -27,7 +30,7 @@ use crate::domain::clients::GrantType;
 use crate::domain::login::{self, user_type_bound, LoginAttempt, LoginOutcome};
 use crate::domain::scope::ScopeSet;
 use crate::domain::users::User;
-use crate::tokens::secret::Secret;
+use crate::tokens::secret::{self, Secret};
 use crate::web::session;
 use crate::web::{describe_scopes, error_page, render, ConsentPage, LoginPage};
 use crate::AppState;
@@ -54,10 +57,6 @@ async fn handle(
     req: &HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, String> {
-    let query = match FormRequest::parse(req.query_string().as_bytes()) {
-        Ok(query) => query,
-        Err(e) => return Ok(invalid_request_page(&e)),
-    };
     let form = if req.method() == Method::POST {
         match FormRequest::read_body(req, payload, state.config.server.max_body_bytes).await {
             Ok(form) => Some(form),
@@ -65,6 +64,31 @@ async fn handle(
         }
     } else {
         None
+    };
+    // A form of the login or consent page answers the request stored under its
+    // interaction id, whatever the URL it was posted to says.
+    let page_form = form.as_ref().is_some_and(|f| {
+        ["interaction", "csrf_token", "username", "password", "decision"].iter().any(|n| f.get(n).is_some())
+    });
+    let (raw_query, interaction) = if page_form {
+        let Some(id) = form.as_ref().and_then(|f| f.get("interaction")).map(str::to_owned) else {
+            return Ok(expired_page());
+        };
+        let stored = state
+            .store
+            .get_interaction(&secret::hash(id.as_bytes()), state.clock.now())
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some(stored) = stored else {
+            return Ok(expired_page());
+        };
+        (stored, Some(id))
+    } else {
+        (req.query_string().to_owned(), None)
+    };
+    let query = match FormRequest::parse(raw_query.as_bytes()) {
+        Ok(query) => query,
+        Err(e) => return Ok(invalid_request_page(&e)),
     };
 
     let memo = FlowMemo::new();
@@ -86,7 +110,10 @@ async fn handle(
         return Err("the flow bound no client".into());
     };
     let post = req.method() == Method::POST;
-    let action = format!("/authorize?{}", req.query_string());
+    let action = "/authorize";
+    // The id the pages' forms carry: the one posted, else a new one made when a
+    // page is first shown (`Interaction::id`).
+    let mut interaction = Interaction { state: state.clone(), query: raw_query, id: interaction };
     let loaded = session::load(state, req).await.map_err(|e| e.to_string())?;
 
     // The signed-in user, if the session has one of this client's application.
@@ -106,8 +133,10 @@ async fn handle(
         if !session.as_ref().is_some_and(|s| s.csrf_matches(form.get("csrf_token"))) {
             tracing::info!("authorization form without a valid CSRF token");
             let (fresh, new_cookie) = session::start(state).await.map_err(|e| e.to_string())?;
+            let interaction_id = interaction.id().await?;
             let page = LoginPage {
-                action: &action,
+                action,
+                interaction: &interaction_id,
                 client_name: &client.client.name,
                 csrf_token: &fresh.record.csrf_token,
                 username: "",
@@ -149,8 +178,10 @@ async fn handle(
                 }
             };
             if let Some(message) = message {
+                let interaction_id = interaction.id().await?;
                 let page = LoginPage {
-                    action: &action,
+                    action,
+                    interaction: &interaction_id,
                     client_name: &client.client.name,
                     csrf_token: &current.record.csrf_token,
                     username,
@@ -172,8 +203,10 @@ async fn handle(
                 fresh
             }
         };
+        let interaction_id = interaction.id().await?;
         let page = LoginPage {
-            action: &action,
+            action,
+            interaction: &interaction_id,
             client_name: &client.client.name,
             csrf_token: &current.record.csrf_token,
             username: "",
@@ -195,6 +228,7 @@ async fn handle(
             AuthorizationErrorType::InvalidScope,
             "none of the requested scopes is allowed for this user",
         );
+        interaction.end().await?;
         return Ok(with_cookie(redirect(state, url, post), cookie));
     }
 
@@ -207,6 +241,7 @@ async fn handle(
                 Err(FlowError::Redirect(url)) => url.into(),
                 _ => return Err("denying produced no redirect".into()),
             };
+            interaction.end().await?;
             return Ok(with_cookie(redirect(state, url, post), cookie));
         }
         Some(_) => {
@@ -215,8 +250,10 @@ async fn handle(
         None => remembered.contains(grantable),
     };
     if !approve {
+        let interaction_id = interaction.id().await?;
         let page = ConsentPage {
-            action: &action,
+            action,
+            interaction: &interaction_id,
             client_name: &client.client.name,
             csrf_token: &current.record.csrf_token,
             username: &user.username,
@@ -242,7 +279,64 @@ async fn handle(
             other => return Err(other.to_string()),
         },
     };
+    interaction.end().await?;
     Ok(with_cookie(redirect(state, url, post), cookie))
+}
+
+/// How long a request may wait on the login and consent pages, in seconds.
+const INTERACTION_TTL: i64 = 1800;
+
+/// The authorization request waiting on a page, and the id its forms carry.
+struct Interaction {
+    state: Arc<AppState>,
+    /// The request's query string, as first received.
+    query: String,
+    id: Option<String>,
+}
+
+impl Interaction {
+    /// The id to put in a page's form: the one posted, else a new one, stored now.
+    async fn id(&mut self) -> Result<String, String> {
+        if let Some(id) = &self.id {
+            return Ok(id.clone());
+        }
+        let id = secret::generate(&ring::rand::SystemRandom::new(), "")
+            .map_err(|_| "the system random generator failed".to_owned())?;
+        let now = self.state.clock.now();
+        self.state
+            .store
+            .insert_interaction(
+                &secret::hash(id.expose().as_bytes()),
+                &self.query,
+                now,
+                now + INTERACTION_TTL,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        self.id = Some(id.expose().to_owned());
+        Ok(id.expose().to_owned())
+    }
+
+    /// The request is answered: its id no longer opens it.
+    async fn end(&self) -> Result<(), String> {
+        if let Some(id) = &self.id {
+            self.state
+                .store
+                .delete_interaction(&secret::hash(id.as_bytes()))
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+}
+
+/// A form whose interaction is unknown, answered or expired.
+fn expired_page() -> HttpResponse {
+    error_page(
+        StatusCode::BAD_REQUEST,
+        "This page has expired",
+        "This sign-in page is no longer valid. Go back to the app and start again.",
+    )
 }
 
 fn with_cookie(mut response: HttpResponse, cookie: Option<Cookie<'static>>) -> HttpResponse {

@@ -195,4 +195,49 @@ impl Store {
         });
         Ok(())
     }
+
+    /// Stores a pending authorization request (its query string) under the hash
+    /// of an interaction id.
+    pub async fn insert_interaction(
+        &self,
+        id_hash: &[u8],
+        query: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO authorization_interactions (id_hash, query, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(id_hash)
+            .bind(query)
+            .bind(now)
+            .bind(expires_at)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The pending request stored under `id_hash`, unless it expired.
+    pub async fn get_interaction(&self, id_hash: &[u8], now: i64) -> Result<Option<String>, StoreError> {
+        let query = on_pool!(self, pool => {
+            sqlx::query_scalar::<_, String>(
+                "SELECT query FROM authorization_interactions WHERE id_hash = $1 AND expires_at > $2",
+            )
+            .bind(id_hash)
+            .bind(now)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(query)
+    }
+
+    /// Ends an interaction: its request was answered.
+    pub async fn delete_interaction(&self, id_hash: &[u8]) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("DELETE FROM authorization_interactions WHERE id_hash = $1").bind(id_hash).execute(pool).await?;
+        });
+        Ok(())
+    }
 }

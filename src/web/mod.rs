@@ -34,6 +34,8 @@ async fn get_stylesheet() -> HttpResponse {
 #[template(path = "login.html")]
 pub struct LoginPage<'a> {
     pub action: &'a str,
+    /// The id of the authorization request this page answers.
+    pub interaction: &'a str,
     pub client_name: &'a str,
     pub csrf_token: &'a str,
     pub username: &'a str,
@@ -44,6 +46,7 @@ pub struct LoginPage<'a> {
 #[template(path = "consent.html")]
 pub struct ConsentPage<'a> {
     pub action: &'a str,
+    pub interaction: &'a str,
     pub client_name: &'a str,
     pub csrf_token: &'a str,
     pub username: &'a str,

@@ -36,8 +36,13 @@ pub fn authorize_query(client_id: &str, scope: &str, state: &str) -> String {
 
 /// The value of the hidden `csrf_token` field of a page.
 pub fn csrf_of(html: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    let start = html.find(marker).expect("a csrf_token field") + marker.len();
+    field_of(html, "csrf_token")
+}
+
+/// The value of the hidden field `name` of a page's form.
+pub fn field_of(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("a {name} field in {html}")) + marker.len();
     let end = html[start..].find('"').expect("end of the value") + start;
     html[start..end].to_owned()
 }
@@ -105,18 +110,18 @@ impl TestServer {
         browser.get(self.url(&format!("/authorize?{query}"))).send().await.expect("authorize")
     }
 
+    /// Posts `form` as the login or consent page `page` (its HTML) would: to
+    /// `/authorize`, with the page's interaction id.
     pub async fn post_authorize(
         &self,
         browser: &reqwest::Client,
-        query: &str,
+        page: &str,
         form: &[(&str, &str)],
     ) -> Response {
-        browser
-            .post(self.url(&format!("/authorize?{query}")))
-            .form(form)
-            .send()
-            .await
-            .expect("authorize form")
+        let interaction = field_of(page, "interaction");
+        let mut fields = form.to_vec();
+        fields.push(("interaction", &interaction));
+        browser.post(self.url("/authorize")).form(&fields).send().await.expect("authorize form")
     }
 
     /// Opens the authorization request and signs in; answers the next response
@@ -135,7 +140,7 @@ impl TestServer {
         let csrf = csrf_of(&html);
         self.post_authorize(
             browser,
-            query,
+            &html,
             &[("csrf_token", &csrf), ("username", username), ("password", password)],
         )
         .await
@@ -157,7 +162,7 @@ impl TestServer {
         assert_eq!(consent.status(), StatusCode::OK);
         let html = consent.text().await.expect("consent page");
         let csrf = csrf_of(&html);
-        let res = self.post_authorize(browser, query, &[("csrf_token", &csrf), ("decision", "allow")]).await;
+        let res = self.post_authorize(browser, &html, &[("csrf_token", &csrf), ("decision", "allow")]).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         location_params(&res)
     }
