@@ -11,6 +11,7 @@ use serde_json::Value;
 const PASSWORD: &str = "correct horse battery";
 
 on_both_backends!(
+    prompt_and_max_age_are_honoured,
     a_consent_decision_applies_to_the_stored_request_alone,
     a_mobile_app_revokes_its_own_tokens_with_its_client_id_alone,
     a_person_signs_in_consents_and_the_app_gets_a_verified_jwt,
@@ -652,5 +653,64 @@ async fn a_consent_decision_applies_to_the_stored_request_alone(backend: Backend
         .unwrap();
     assert_eq!(bare.status(), StatusCode::BAD_REQUEST);
     assert!(bare.headers().get("location").is_none());
+    server.stop().await;
+}
+
+async fn prompt_and_max_age_are_honoured(backend: Backend) {
+    let Some((server, client, _)) = setup(backend).await else { return };
+    let other = server.public_client("mobile", &["mobile"]);
+    let b = browser();
+    let with = |client: &str, extra: &str| format!("{}&{extra}", authorize_query(client, "mobile", "p"));
+    let error_of = |res: &reqwest::Response| {
+        let params = location_params(res);
+        assert_eq!(param(&params, "state"), Some("p"));
+        param(&params, "error").map(str::to_owned)
+    };
+
+    // prompt=none without a login: login_required, no page.
+    let res = server.get_authorize(&b, &with(&client, "prompt=none")).await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert_eq!(error_of(&res).as_deref(), Some("login_required"));
+
+    // Signed in and consented once: prompt=none answers with a code at once.
+    server.approve(&b, &authorize_query(&client, "mobile", "first"), "ada", PASSWORD).await;
+    let res = server.get_authorize(&b, &with(&client, "prompt=none")).await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert!(param(&location_params(&res), "code").is_some());
+    // ...but not for a client the person never allowed.
+    let res = server.get_authorize(&b, &with(&other, "prompt=none")).await;
+    assert_eq!(error_of(&res).as_deref(), Some("consent_required"));
+
+    // prompt=consent asks again; prompt=login asks for the password again.
+    let res = server.get_authorize(&b, &with(&client, "prompt=consent")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("value=\"allow\""));
+    let res = server.get_authorize(&b, &with(&client, "prompt=login")).await;
+    let login = res.text().await.unwrap();
+    assert!(login.contains("name=\"password\""), "{login}");
+    let res = server
+        .post_authorize(
+            &b,
+            &login,
+            &[("csrf_token", &csrf_of(&login)), ("username", "ada"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "signed in again; consent remembered");
+    assert!(param(&location_params(&res), "code").is_some());
+
+    // max_age: a login older than it does not count; a recent one does.
+    server.state.clock.advance(120);
+    let res = server.get_authorize(&b, &with(&client, "max_age=60")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("name=\"password\""));
+    let res = server.get_authorize(&b, &with(&client, "max_age=3600")).await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert!(param(&location_params(&res), "code").is_some());
+
+    // Values outside the specification are invalid_request.
+    for bad in ["prompt=sometimes", "prompt=none%20login", "max_age=-1", "max_age=soon"] {
+        let res = server.get_authorize(&b, &with(&client, bad)).await;
+        assert_eq!(error_of(&res).as_deref(), Some("invalid_request"), "{bad}");
+    }
     server.stop().await;
 }

@@ -70,7 +70,7 @@ async fn handle(
     let page_form = form.as_ref().is_some_and(|f| {
         ["interaction", "csrf_token", "username", "password", "decision"].iter().any(|n| f.get(n).is_some())
     });
-    let (raw_query, interaction) = if page_form {
+    let (raw_query, interaction, began) = if page_form {
         let Some(id) = form.as_ref().and_then(|f| f.get("interaction")).map(str::to_owned) else {
             return Ok(expired_page());
         };
@@ -79,12 +79,12 @@ async fn handle(
             .get_interaction(&secret::hash(id.as_bytes()), state.clock.now())
             .await
             .map_err(|e| e.to_string())?;
-        let Some(stored) = stored else {
+        let Some((stored, began)) = stored else {
             return Ok(expired_page());
         };
-        (stored, Some(id))
+        (stored, Some(id), Some(began))
     } else {
-        (req.query_string().to_owned(), None)
+        (req.query_string().to_owned(), None, None)
     };
     let query = match FormRequest::parse(raw_query.as_bytes()) {
         Ok(query) => query,
@@ -109,6 +109,14 @@ async fn handle(
     let Some(client) = memo.client().cloned() else {
         return Err("the flow bound no client".into());
     };
+    // OpenID Connect Core §3.1.2.1: `prompt` and `max_age`.
+    let prompt = match Prompt::parse(query.get("prompt"), query.get("max_age")) {
+        Ok(prompt) => prompt,
+        Err(why) => {
+            let url = error_url(&pending, AuthorizationErrorType::InvalidRequest, &why);
+            return Ok(redirect(state, url, req.method() == Method::POST));
+        }
+    };
     let post = req.method() == Method::POST;
     let action = "/authorize";
     // The id the pages' forms carry: the one posted, else a new one made when a
@@ -126,6 +134,13 @@ async fn handle(
             .filter(|u| u.enabled),
         None => None,
     };
+    // A login older than this request (prompt=login) or than max_age does not
+    // count: the person signs in again.
+    if let Some(authenticated_at) = loaded.as_ref().and_then(|s| s.record.authenticated_at) {
+        if !prompt.login_counts(authenticated_at, began, state.clock.now()) {
+            user = None;
+        }
+    }
     let mut session = loaded;
     let mut cookie = None;
 
@@ -194,6 +209,11 @@ async fn handle(
     }
 
     let Some(user) = user else {
+        if prompt.none {
+            let url = error_code_url(&pending, "login_required", "the person is not signed in");
+            interaction.end().await?;
+            return Ok(with_cookie(redirect(state, url, post), cookie));
+        }
         // Not signed in: the login page, with a session to carry its CSRF token.
         let current = match session {
             Some(s) => s,
@@ -247,8 +267,13 @@ async fn handle(
         Some(_) => {
             return Ok(invalid_request_page(&OAuthError::invalid_request("decision must be allow or deny")))
         }
-        None => remembered.contains(grantable),
+        None => !prompt.consent && remembered.contains(grantable),
     };
+    if !approve && prompt.none {
+        let url = error_code_url(&pending, "consent_required", "the person has not allowed this yet");
+        interaction.end().await?;
+        return Ok(with_cookie(redirect(state, url, post), cookie));
+    }
     if !approve {
         let interaction_id = interaction.id().await?;
         let page = ConsentPage {
@@ -375,6 +400,68 @@ fn error_url(pending: &Pending, kind: AuthorizationErrorType, description: &str)
     error.set_type(kind);
     let base = pending.pre_grant().redirect_uri.to_url();
     with_description(ErrorUrl::new(base, pending.as_solicitation().state(), error).into(), description)
+}
+
+/// An error redirect with a code oxide-auth does not know (OpenID Connect's
+/// `login_required`, `consent_required`).
+fn error_code_url(pending: &Pending, code: &str, description: &str) -> Url {
+    let mut url = pending.pre_grant().redirect_uri.to_url();
+    {
+        let mut pairs = url.query_pairs_mut();
+        pairs.append_pair("error", code).append_pair("error_description", description);
+        if let Some(state) = pending.as_solicitation().state() {
+            pairs.append_pair("state", state);
+        }
+    }
+    url
+}
+
+/// What the request's `prompt` and `max_age` ask (OpenID Connect Core §3.1.2.1).
+#[derive(Debug, Default)]
+struct Prompt {
+    /// Show no page: answer at once or with an error.
+    none: bool,
+    /// Sign in again, whatever the session.
+    login: bool,
+    /// Ask for consent again, whatever was allowed before.
+    consent: bool,
+    /// The longest time since the person last signed in, in seconds.
+    max_age: Option<i64>,
+}
+
+impl Prompt {
+    fn parse(prompt: Option<&str>, max_age: Option<&str>) -> Result<Prompt, String> {
+        let mut parsed = Prompt::default();
+        for value in prompt.unwrap_or_default().split(' ').filter(|v| !v.is_empty()) {
+            match value {
+                "none" => parsed.none = true,
+                "login" | "select_account" => parsed.login = true,
+                "consent" => parsed.consent = true,
+                other => {
+                    return Err(format!(
+                        "prompt `{other}` is not one of none, login, consent, select_account"
+                    ))
+                }
+            }
+        }
+        if parsed.none && (parsed.login || parsed.consent) {
+            return Err("prompt=none cannot be combined with another value".into());
+        }
+        parsed.max_age = max_age
+            .map(|m| m.parse::<i64>().ok().filter(|m| *m >= 0).ok_or("max_age must be a number of seconds"))
+            .transpose()?;
+        Ok(parsed)
+    }
+
+    /// Whether a login at `authenticated_at` serves this request: one that began
+    /// at `began` (a page's form), or begins now (`None`).
+    fn login_counts(&self, authenticated_at: i64, began: Option<i64>, now: i64) -> bool {
+        // prompt=login: only a login made on this request's own page counts.
+        if self.login && began.is_none_or(|began| authenticated_at < began) {
+            return false;
+        }
+        self.max_age.is_none_or(|max| now - authenticated_at <= max)
+    }
 }
 
 /// RFC 6749 §4.1.2.1 names it `error_description`; oxide-auth's own explanation

@@ -219,11 +219,16 @@ impl Store {
         Ok(())
     }
 
-    /// The pending request stored under `id_hash`, unless it expired.
-    pub async fn get_interaction(&self, id_hash: &[u8], now: i64) -> Result<Option<String>, StoreError> {
+    /// The pending request stored under `id_hash` and when it began, unless it
+    /// expired.
+    pub async fn get_interaction(
+        &self,
+        id_hash: &[u8],
+        now: i64,
+    ) -> Result<Option<(String, i64)>, StoreError> {
         let query = on_pool!(self, pool => {
-            sqlx::query_scalar::<_, String>(
-                "SELECT query FROM authorization_interactions WHERE id_hash = $1 AND expires_at > $2",
+            sqlx::query_as::<_, (String, i64)>(
+                "SELECT query, created_at FROM authorization_interactions WHERE id_hash = $1 AND expires_at > $2",
             )
             .bind(id_hash)
             .bind(now)
