@@ -74,6 +74,22 @@ pub enum StartError {
     Random,
 }
 
+impl AppState {
+    /// A change made on this instance (the admin API, the console) takes effect
+    /// here before its answer: the token cache is cleared, and the client cache
+    /// and the endpoint index reload if their change counters moved (the write
+    /// bumped them in its transaction). Other instances notice within one poll.
+    pub async fn changed(&self) {
+        self.tokens.clear();
+        if let Err(e) = self.clients.refresh(&self.store).await {
+            tracing::warn!(error = %e, "cannot check for client changes; the next poll will");
+        }
+        if let Err(e) = self.endpoints.refresh(&self.store).await {
+            tracing::warn!(error = %e, "cannot reload the endpoint index; the next poll will");
+        }
+    }
+}
+
 /// Opens the database (migrating it), loads or (where allowed) generates the
 /// signing keys, and builds the state.
 pub async fn prepare(config: Config) -> Result<AppState, StartError> {

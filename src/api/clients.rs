@@ -159,7 +159,6 @@ pub async fn update(
     }
     let changes = ClientChanges { redirect_uris: body.redirect_uris, scopes: body.scopes };
     let client = clients::change(&state.store, &state.scopes, &app, &id, changes, state.clock.now()).await?;
-    state.clients.clear();
     Ok(HttpResponse::Ok().json(ClientResponse::from(client)))
 }
 
@@ -175,7 +174,6 @@ pub async fn rotate_secret(
     let AppAdmin { state, app, .. } = admin;
     let (_, id) = path.into_inner();
     let secret = clients::rotate_secret(&state.store, &app, &id, state.clock.now()).await?;
-    state.clients.clear();
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(ClientSecretResponse { client_secret: secret.expose().to_owned() }))
@@ -193,7 +191,5 @@ pub async fn delete(admin: AppAdmin, path: web::Path<(String, String)>) -> Resul
     if !state.store.delete_client(&app, &id).await? {
         return Err(not_found(&id));
     }
-    // This instance forgets it at once; the others at their next poll.
-    state.clients.clear();
     Ok(HttpResponse::NoContent().finish())
 }

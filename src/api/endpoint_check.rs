@@ -43,9 +43,10 @@ pub async fn check(
             body.method.escape_default()
         ))
     })?;
-    let answer = match state.endpoints.check(&body.endpoint, method, &body.token, state.clock.now()) {
+    let now = state.clock.now();
+    let answer = match state.endpoints.check(&body.endpoint, method, &body.token, now) {
         Decision::Allowed(token) => {
-            state.token_use.record(&token.id, state.clock.now());
+            state.token_use.record(&token.id, now);
             CheckResponse::Allowed {
                 allowed: true,
                 token_kind: EndpointTokenKind::of(token.kind).ok_or_else(|| {

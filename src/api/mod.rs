@@ -158,34 +158,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// A change through the admin API (a token, a user, a user type, an application
-/// setting, an endpoint) takes effect on this instance at the next check: the
-/// token cache is cleared and the endpoint index reloaded after every
-/// successful write. Other instances notice the change
-/// counter within one poll.
 /// Who made an admin API call, set by the extractors for the audit log.
 #[derive(Clone)]
 struct AuditActor(String);
 
+/// After every successful write: the audit record, and the change taking effect
+/// on this instance at once (`AppState::changed`).
 async fn after_writes(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
     let writes = !matches!(*req.method(), actix_web::http::Method::GET | actix_web::http::Method::HEAD);
-    let endpoints = req.path().contains("/endpoint");
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let res = next.call(req).await?;
     if writes && res.status().is_success() {
         if let Some(state) = state {
             audit(&state, res.request()).await;
-            state.tokens.clear();
-            // The endpoint check answers from its index: load it again before
-            // answering, so that a regenerated or unmapped token stops at once.
-            if endpoints {
-                if let Err(e) = state.endpoints.reload(&state.store).await {
-                    tracing::warn!(error = %e, "cannot reload the endpoint index; the next poll will");
-                }
-            }
+            state.changed().await;
         }
     }
     Ok(res)

@@ -86,7 +86,6 @@ pub async fn register(post: AppPost) -> Result<HttpResponse, ConsoleError> {
         scopes: vec![form.text("scopes").unwrap_or_default().to_owned()],
     };
     let created = clients::create(&state.store, &state.scopes, new, state.clock.now()).await?;
-    state.clients.clear();
     console.audit(&app, "register client", &created.client.id).await;
     let back = format!("/console/apps/{app}/clients/{}", created.client.id);
     let Some(secret) = created.secret else {
@@ -140,7 +139,6 @@ pub async fn change(post: AppPost, path: web::Path<(String, String)>) -> Result<
         scopes: Some(vec![form.text("scopes").unwrap_or_default().to_owned()]),
     };
     clients::change(&state.store, &state.scopes, &app, &id, changes, state.clock.now()).await?;
-    state.clients.clear();
     console.audit(&app, "change client", &id).await;
     Ok(see_other(&format!("/console/apps/{app}/clients/{id}")))
 }
@@ -155,7 +153,6 @@ pub async fn rotate_secret(
     Console::confirmed(&form)?;
     let state = &console.state;
     let secret = clients::rotate_secret(&state.store, &app, &id, state.clock.now()).await?;
-    state.clients.clear();
     console.audit(&app, "rotate client secret", &id).await;
     let page = SecretPage {
         title: "New client secret".into(),
@@ -178,7 +175,6 @@ pub async fn delete(post: AppPost, path: web::Path<(String, String)>) -> Result<
     if !console.state.store.delete_client(&app, &id).await? {
         return Err(ConsoleError::NotFound(format!("client {id} not found")));
     }
-    console.state.clients.clear();
     console.audit(&app, "delete client", &id).await;
     Ok(see_other(&format!("/console/apps/{app}/clients")))
 }

@@ -20,16 +20,6 @@ use crate::store::{CallFilter, TokenChanges, TokenFilter};
 
 const PAGE: i64 = 50;
 
-impl Console {
-    /// After a change to endpoints, their tokens or mappings: the endpoint check
-    /// on this instance answers from the new state at once.
-    async fn endpoints_changed(&self) {
-        if let Err(e) = self.state.endpoints.reload(&self.state.store).await {
-            tracing::warn!(error = %e, "cannot reload the endpoint index; the next poll will");
-        }
-    }
-}
-
 struct EndpointRow {
     id: String,
     name: String,
@@ -89,7 +79,6 @@ pub async fn create(post: AppPost) -> Result<HttpResponse, ConsoleError> {
     };
     let made = endpoints::create(&state.store, &state.config, &state.data_keys, &app, new, state.clock.now())
         .await?;
-    console.endpoints_changed().await;
     console.audit(&app, "create endpoint", &made.endpoint.id).await;
     let page = SecretPage {
         title: format!("Endpoint {}", made.endpoint.name),
@@ -208,10 +197,7 @@ async fn primary(
         .ok_or_else(|| ConsoleError::NotFound(format!("endpoint {id} has no {} token", method.as_str())))?;
     let verb = match action {
         PrimaryValue::Reveal => "reveal",
-        PrimaryValue::Regenerate => {
-            console.endpoints_changed().await;
-            "regenerate"
-        }
+        PrimaryValue::Regenerate => "regenerate",
     };
     console.audit(&app, &format!("{verb} the {} primary token", method.as_str()), &id).await;
     let page = SecretPage {
@@ -261,7 +247,6 @@ pub async fn assign(
         endpoints::assign(store, &app, &id, &token_id, &methods, enabled, console.state.clock.now()).await?;
         console.audit(&app, "assign endpoint token", &format!("{id} {token_id}")).await;
     }
-    console.endpoints_changed().await;
     Ok(see_other(&format!("/console/apps/{app}/endpoints/{id}")))
 }
 
@@ -278,7 +263,6 @@ pub async fn toggle_assignment(
         .await?
         .ok_or_else(|| ConsoleError::NotFound("that token is not assigned to this endpoint".into()))?;
     store.set_assignment_enabled(&app, &id, &token_id, !current.enabled).await?;
-    console.endpoints_changed().await;
     let verb = if current.enabled { "switch off" } else { "switch on" };
     console.audit(&app, &format!("{verb} endpoint token mapping"), &format!("{id} {token_id}")).await;
     Ok(see_other(&format!("/console/apps/{app}/endpoints/{id}")))
@@ -388,7 +372,6 @@ pub async fn create_token(post: AppPost) -> Result<HttpResponse, ConsoleError> {
         now,
     )
     .await?;
-    console.endpoints_changed().await;
     console.audit(&app, "create endpoint token", &created.record.id).await;
     let title = format!("Endpoint token {}", created.record.name);
     Ok(token_secret_page(
@@ -414,7 +397,6 @@ pub async fn toggle_token(
         .ok_or_else(|| ConsoleError::NotFound(format!("endpoint token {id} not found")))?;
     let changes = TokenChanges { enabled: Some(!token.enabled), ..TokenChanges::default() };
     store.update_platform_token(&app, TokenKind::EndpointSecondary, &id, changes).await?;
-    console.endpoints_changed().await;
     let verb = if token.enabled { "disable" } else { "enable" };
     console.audit(&app, &format!("{verb} endpoint token"), &id).await;
     // Back to the list that now holds it.
@@ -435,7 +417,6 @@ pub async fn delete_token(
     {
         return Err(ConsoleError::NotFound(format!("endpoint token {id} not found")));
     }
-    console.endpoints_changed().await;
     console.audit(&app, "delete endpoint token", &id).await;
     Ok(see_other(&format!("/console/apps/{app}/endpoint-tokens")))
 }
@@ -449,7 +430,6 @@ pub async fn delete(post: AppPost, path: web::Path<(String, String)>) -> Result<
     if !console.state.store.delete_endpoint(&app, &id).await? {
         return Err(ConsoleError::NotFound(format!("endpoint {id} not found")));
     }
-    console.endpoints_changed().await;
     console.audit(&app, "delete endpoint", &id).await;
     Ok(see_other(&format!("/console/apps/{app}/endpoints")))
 }
@@ -483,7 +463,6 @@ pub async fn regenerate_token(
         platform_tokens::regenerate(&state.store, &state.data_keys, TokenKind::EndpointSecondary, &app, &id)
             .await?
             .ok_or_else(|| ConsoleError::NotFound(format!("endpoint token {id} not found")))?;
-    console.endpoints_changed().await;
     console.audit(&app, "regenerate endpoint token", &id).await;
     let explanation = "A new value; the old one stopped working. Its mappings stay.";
     Ok(token_secret_page(&console, &app, "Endpoint token", explanation, token.expose()))

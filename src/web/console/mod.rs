@@ -104,9 +104,32 @@ console_routes! {
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/static/console.js", web::get().to(get_script));
-    cfg.service(register(web::scope("/console")).default_service(web::to(|| async {
-        Err::<HttpResponse, _>(ConsoleError::NotFound("no console page here".into()))
-    })));
+    cfg.service(
+        register(web::scope("/console"))
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(ConsoleError::NotFound("no console page here".into()))
+            }))
+            .wrap(actix_web::middleware::from_fn(after_changes)),
+    );
+}
+
+/// A change made through the console (a form that succeeded: 2xx or a 303 to
+/// the next page) takes effect on this instance before the next page
+/// (`AppState::changed`), as the admin API's changes do.
+async fn after_changes(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let posted = req.method() == actix_web::http::Method::POST;
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let res = next.call(req).await?;
+    let status = res.status();
+    if posted && (status.is_success() || status == StatusCode::SEE_OTHER) {
+        if let Some(state) = state {
+            state.changed().await;
+        }
+    }
+    Ok(res)
 }
 
 async fn get_script() -> HttpResponse {

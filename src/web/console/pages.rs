@@ -129,7 +129,6 @@ pub async fn rotate_master(post: AppPost) -> Result<HttpResponse, ConsoleError> 
     Console::confirmed(&form)?;
     let state = &console.state;
     let token = platform_tokens::rotate_master(&state.store, &app, None, state.clock.now()).await?;
-    state.tokens.clear();
     console.audit(&app, "rotate the master token", &format!("/apps/{app}/master-token")).await;
     let page = SecretPage {
         title: "New master token".into(),
@@ -356,7 +355,6 @@ pub async fn delete_api_tokens(post: AppPost) -> Result<HttpResponse, ConsoleErr
         return Err(ConsoleError::BadRequest("select 1 to 500 tokens".into()));
     }
     let deleted = console.state.store.delete_platform_tokens(&app, TokenKind::Api, &ids).await?;
-    console.state.tokens.clear();
     console.audit(&app, &format!("delete {deleted} API tokens"), &ids.join(" ")).await;
     Ok(see_other(&format!("/console/apps/{app}/api-tokens")))
 }
@@ -430,7 +428,6 @@ async fn change_mobile_token(
     if !console.state.store.update_platform_token(app, TokenKind::Mobile, id, changes).await? {
         return Err(ConsoleError::NotFound(format!("mobile token {id} not found")));
     }
-    console.state.tokens.clear();
     console.audit(app, action, id).await;
     Ok(see_other(&format!("/console/apps/{app}/mobile-tokens")))
 }
@@ -479,7 +476,6 @@ pub async fn delete_mobile_token(
     {
         return Err(ConsoleError::NotFound(format!("mobile token {id} not found")));
     }
-    console.state.tokens.clear();
     console.audit(&app, "delete mobile token", &id).await;
     Ok(see_other(&format!("/console/apps/{app}/mobile-tokens")))
 }
@@ -591,7 +587,6 @@ pub async fn revoke_mobile_sessions(post: AppPost) -> Result<HttpResponse, Conso
     }
     let now = console.state.clock.now();
     let revoked = console.state.store.revoke_mobile_sessions(&app, &ids, now).await?;
-    console.state.tokens.clear();
     console.audit(&app, &format!("revoke {revoked} mobile sessions"), &ids.join(" ")).await;
     Ok(see_other(&format!("/console/apps/{app}/mobile-sessions")))
 }

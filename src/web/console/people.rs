@@ -113,7 +113,6 @@ pub async fn toggle_user(
         .ok_or_else(|| ConsoleError::NotFound(format!("user {id} not found")))?;
     let changes = UserChanges { enabled: Some(!user.enabled), ..UserChanges::default() };
     users::update(&state.store, &state.config, &app, &id, changes, state.clock.now()).await?;
-    state.tokens.clear();
     console.audit(&app, if user.enabled { "disable user" } else { "enable user" }, &id).await;
     Ok(see_other(&format!("/console/apps/{app}/users")))
 }
@@ -132,7 +131,6 @@ pub async fn delete_user(
     if !console.state.store.delete_user(&app, &id).await? {
         return Err(ConsoleError::NotFound(format!("user {id} not found")));
     }
-    console.state.tokens.clear();
     console.audit(&app, "delete user", &id).await;
     Ok(see_other(&format!("/console/apps/{app}/users")))
 }
@@ -179,7 +177,6 @@ pub async fn define_user_type(post: AppPost) -> Result<HttpResponse, ConsoleErro
     let name = form.text("name").unwrap_or_default();
     let scope = form.text("scope").unwrap_or_default();
     user_types::define(&state.store, &state.scopes, &app, name, scope, state.clock.now()).await?;
-    state.tokens.clear();
     console.audit(&app, "define user type", name).await;
     Ok(see_other(&format!("/console/apps/{app}/user-types")))
 }
@@ -205,7 +202,6 @@ pub async fn delete_user_type(
         }
         Err(e) => return Err(e.into()),
     }
-    state.tokens.clear();
     console.audit(&app, "delete user type", &name).await;
     Ok(see_other(&format!("/console/apps/{app}/user-types")))
 }
