@@ -200,7 +200,14 @@ async fn endpoints_are_made_with_primaries_that_regenerate_and_reveal(backend: B
     let other = x.endpoint(&server, "invoices", false).await;
     let clash = json!({ "path": "/integrations/orders" });
     x.expect(&server, Method::PATCH, &format!("/endpoints/{}", id(&other)), Some(clash), 409).await;
-    assert_eq!(x.expect(&server, Method::GET, "/endpoints", None, 200).await["total"], 2);
+    let list = x.expect(&server, Method::GET, "/endpoints", None, 200).await;
+    assert_eq!(list["total"], 2);
+    // Each listed endpoint with its own primaries, POST then GET.
+    for item in list["items"].as_array().unwrap() {
+        let methods: Vec<_> =
+            item["primaries"].as_array().unwrap().iter().map(|p| p["method"].clone()).collect();
+        assert_eq!(methods, [json!("POST"), json!("GET")], "{item}");
+    }
 
     // Endpoint tokens open endpoints only: not the admin API, not introspection.
     let res = server

@@ -176,11 +176,18 @@ async fn endpoint(admin: &AppAdmin, id: &str) -> Result<Endpoint, ApiError> {
 pub async fn list(admin: AppAdmin, query: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
     let (limit, offset) = query.bounds()?;
     let (rows, total) = admin.state.store.list_endpoints(&admin.app, limit, offset).await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for endpoint in rows {
-        let primaries = admin.state.store.primary_tokens(&admin.app, &endpoint.id).await?;
-        items.push(EndpointResponse::new(endpoint, primaries));
+    let ids: Vec<&str> = rows.iter().map(|e| e.id.as_str()).collect();
+    let mut primaries: std::collections::HashMap<String, Vec<PlatformToken>> = Default::default();
+    for token in admin.state.store.primary_tokens_of(&admin.app, &ids).await? {
+        primaries.entry(token.endpoint_id.clone().unwrap_or_default()).or_default().push(token);
     }
+    let items = rows
+        .into_iter()
+        .map(|endpoint| {
+            let own = primaries.remove(&endpoint.id).unwrap_or_default();
+            EndpointResponse::new(endpoint, own)
+        })
+        .collect();
     Ok(HttpResponse::Ok().json(Page { items, total, limit, offset }))
 }
 

@@ -317,18 +317,32 @@ impl Store {
         app_id: &str,
         endpoint_id: &str,
     ) -> Result<Vec<PlatformToken>, StoreError> {
+        self.primary_tokens_of(app_id, &[endpoint_id]).await
+    }
+
+    /// The primary tokens of the application's endpoints among `endpoint_ids`, in
+    /// one statement, by endpoint and method.
+    pub async fn primary_tokens_of(
+        &self,
+        app_id: &str,
+        endpoint_ids: &[&str],
+    ) -> Result<Vec<PlatformToken>, StoreError> {
+        if endpoint_ids.is_empty() {
+            return Ok(Vec::new());
+        }
         let rows = on_pool!(self, pool => {
-            sqlx::query_as::<_, PlatformTokenRow>(&format!(
-                "SELECT {COLUMNS} FROM platform_tokens WHERE app_id = $1 AND endpoint_id = $2 \
-                 AND kind = 'endpoint_primary'"
-            ))
-            .bind(app_id)
-            .bind(endpoint_id)
-            .fetch_all(pool)
-            .await?
+            let mut query =
+                sqlx::QueryBuilder::new(format!("SELECT {COLUMNS} FROM platform_tokens WHERE app_id = "));
+            query.push_bind(app_id).push(" AND kind = 'endpoint_primary' AND endpoint_id IN (");
+            let mut ids = query.separated(", ");
+            for id in endpoint_ids {
+                ids.push_bind(*id);
+            }
+            query.push(")");
+            query.build_query_as::<PlatformTokenRow>().fetch_all(pool).await?
         });
         let mut tokens = convert(rows)?;
-        tokens.sort_by_key(|t| t.method);
+        tokens.sort_by(|a, b| (&a.endpoint_id, a.method).cmp(&(&b.endpoint_id, b.method)));
         Ok(tokens)
     }
 
