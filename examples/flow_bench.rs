@@ -136,6 +136,7 @@ async fn setup(flows: usize) -> Result<Bench, Error> {
                 name: format!("bench app {i}"),
                 client_type: ClientType::Mobile,
                 redirect_uris: vec![REDIRECT_URI.into()],
+                post_logout_redirect_uris: Vec::new(),
                 grants: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
                 scopes: vec!["mobile".into()],
             },

@@ -211,6 +211,9 @@ struct ClientCreate {
     client_type: String,
     #[arg(long = "redirect-uri")]
     redirect_uris: Vec<String>,
+    /// Where RP-initiated logout may send the browser back to; repeat for several.
+    #[arg(long = "post-logout-redirect-uri")]
+    post_logout_redirect_uris: Vec<String>,
     /// A grant type as named in its RFC; repeat for several.
     #[arg(long = "grant")]
     grants: Vec<String>,
@@ -621,6 +624,7 @@ async fn client_create(args: ClientCreate, config: &Config) -> anyhow::Result<()
             name: args.name,
             client_type: args.client_type.parse()?,
             redirect_uris: args.redirect_uris,
+            post_logout_redirect_uris: args.post_logout_redirect_uris,
             grants,
             scopes: args.scopes,
         },
@@ -636,6 +640,7 @@ async fn client_create(args: ClientCreate, config: &Config) -> anyhow::Result<()
             "app": client.app_id,
             "grants": client.grants.iter().map(|g| g.name()).collect::<Vec<_>>(),
             "redirect_uris": client.redirect_uris,
+            "post_logout_redirect_uris": client.post_logout_redirect_uris,
             "scope": client.scope,
         });
         if let Some(secret) = &created.secret {

@@ -405,15 +405,34 @@ async fn metadata_lists_what_the_server_offers(backend: Backend) {
     assert_eq!(oauth["response_types_supported"], serde_json::json!(["code"]));
     assert_eq!(oauth["introspection_endpoint"], format!("{}/introspect", server.issuer));
     assert_eq!(oauth["revocation_endpoint"], format!("{}/revoke", server.issuer));
-    for field in
-        ["introspection_endpoint_auth_methods_supported", "revocation_endpoint_auth_methods_supported"]
-    {
-        assert_eq!(oauth[field], serde_json::json!(["client_secret_basic", "client_secret_post"]), "{field}");
-    }
+    assert_eq!(
+        oauth["introspection_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_basic", "client_secret_post"])
+    );
+    // Public and mobile clients revoke their own tokens with client_id alone.
+    assert_eq!(
+        oauth["revocation_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
+    );
     let scopes: Vec<&str> =
         oauth["scopes_supported"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
-    for s in ["master", "mobile", "admin", "places:read", "events:create"] {
+    for s in ["master", "mobile", "admin", "openid", "email", "profile", "places:read", "events:create"] {
         assert!(scopes.contains(&s), "{s} missing from {scopes:?}");
+    }
+    // OpenID Connect Discovery 1.0 §3.
+    assert_eq!(oauth["userinfo_endpoint"], format!("{}/userinfo", server.issuer));
+    assert_eq!(oauth["end_session_endpoint"], format!("{}/logout", server.issuer));
+    assert_eq!(oauth["subject_types_supported"], serde_json::json!(["public"]));
+    assert_eq!(oauth["id_token_signing_alg_values_supported"], serde_json::json!(["ES256"]));
+    // Every endpoint the document names is served: none answers 404 or 405.
+    let endpoints: Vec<(&String, &Value)> =
+        oauth.as_object().unwrap().iter().filter(|(k, _)| k.ends_with("_endpoint") || *k == "jwks_uri").collect();
+    assert_eq!(endpoints.len(), 7, "{endpoints:?}");
+    for (name, url) in endpoints {
+        let url = url.as_str().unwrap();
+        let get = server.http.get(url).send().await.unwrap().status().as_u16();
+        let post = server.http.post(url).send().await.unwrap().status().as_u16();
+        assert!(![404, 405].contains(&get) || ![404, 405].contains(&post), "{name} {url}: GET {get}, POST {post}");
     }
 
     let res = server.http.get(server.url("/.well-known/jwks.json")).send().await.unwrap();

@@ -42,6 +42,7 @@ fn new_client(app: &str, kind: ClientType) -> NewClient {
         name: "robot".into(),
         client_type: kind,
         redirect_uris: vec!["https://app.example.com/cb".into()],
+        post_logout_redirect_uris: vec![],
         grants: vec![],
         scopes: vec!["mobile".into(), "places:create".into()],
     }

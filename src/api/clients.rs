@@ -23,6 +23,10 @@ pub struct CreateClientRequest {
     pub client_type: String,
     #[serde(default)]
     pub redirect_uris: Vec<String>,
+    /// Where RP-initiated logout may send the browser back to (registered exactly).
+    #[serde(default)]
+    #[schema(max_items = 50)]
+    pub post_logout_redirect_uris: Vec<String>,
     /// Grant types as named in their RFCs; defaults by client type when empty.
     #[serde(default)]
     pub grants: Vec<String>,
@@ -39,6 +43,7 @@ pub struct ClientResponse {
     #[serde(rename = "type")]
     pub client_type: &'static str,
     pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
     pub grants: Vec<&'static str>,
     pub scope: String,
     #[schema(format = DateTime)]
@@ -61,6 +66,7 @@ impl From<Client> for ClientResponse {
             name: c.name,
             client_type: c.client_type.name(),
             redirect_uris: c.redirect_uris,
+            post_logout_redirect_uris: c.post_logout_redirect_uris,
             grants: c.grants.iter().map(|g| g.name()).collect(),
             scope: c.scope,
             created_at: rfc3339(c.created_at),
@@ -74,6 +80,9 @@ pub struct UpdateClientRequest {
     /// Replaces the redirect URIs (registered exactly; https unless loopback).
     #[schema(max_items = 50)]
     pub redirect_uris: Option<Vec<String>>,
+    /// Replaces the URIs RP-initiated logout may send the browser back to.
+    #[schema(max_items = 50)]
+    pub post_logout_redirect_uris: Option<Vec<String>>,
     /// Replaces the scopes the client may ask for.
     #[schema(max_items = 50)]
     pub scopes: Option<Vec<String>>,
@@ -116,6 +125,7 @@ pub async fn create(admin: AppAdmin, body: ApiJson<CreateClientRequest>) -> Resu
         name: body.name,
         client_type: body.client_type.parse()?,
         redirect_uris: body.redirect_uris,
+        post_logout_redirect_uris: body.post_logout_redirect_uris,
         grants,
         scopes: body.scopes,
     };
@@ -154,10 +164,14 @@ pub async fn update(
     let AppAdmin { state, app, .. } = admin;
     let (_, id) = path.into_inner();
     let body = body.into_inner();
-    if body.redirect_uris.is_none() && body.scopes.is_none() {
-        return Err(ApiError::BadRequest("give redirect_uris and/or scopes".into()));
+    if body.redirect_uris.is_none() && body.post_logout_redirect_uris.is_none() && body.scopes.is_none() {
+        return Err(ApiError::BadRequest("give redirect_uris, post_logout_redirect_uris or scopes".into()));
     }
-    let changes = ClientChanges { redirect_uris: body.redirect_uris, scopes: body.scopes };
+    let changes = ClientChanges {
+        redirect_uris: body.redirect_uris,
+        post_logout_redirect_uris: body.post_logout_redirect_uris,
+        scopes: body.scopes,
+    };
     let client = clients::change(&state.store, &state.scopes, &app, &id, changes, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(ClientResponse::from(client)))
 }

@@ -87,3 +87,9 @@ mod tests {
         assert_eq!(control_character(&json!({ "name": "ä ok", "n": 1 }), String::new()), None);
     }
 }
+
+/// Tells a field set to null (`Some(None)`) from a field left out (`None`), for
+/// `#[serde(default, deserialize_with = "present")]` on `Option<Option<String>>`.
+pub fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    <Option<String> as serde::Deserialize>::deserialize(d).map(Some)
+}

@@ -58,6 +58,8 @@ admin_routes! {
     get "/apps/{app}" => apps::get_app,
     patch "/apps/{app}" => apps::update_app,
     post "/apps/{app}/master-token/rotate" => apps::rotate_master_token,
+    put "/apps/{app}/logo" => apps::put_logo,
+    delete "/apps/{app}/logo" => apps::delete_logo,
     get "/apps/{app}/mobile-tokens" => mobile_tokens::list,
     post "/apps/{app}/mobile-tokens" => mobile_tokens::create,
     get "/apps/{app}/mobile-tokens/{id}" => mobile_tokens::get,

@@ -44,6 +44,8 @@ use super::users::{CreateUserRequest, UpdateUserRequest, UserResponse};
         super::apps::get_app,
         super::apps::update_app,
         super::apps::rotate_master_token,
+        super::apps::put_logo,
+        super::apps::delete_logo,
         super::mobile_tokens::list,
         super::mobile_tokens::create,
         super::mobile_tokens::get,

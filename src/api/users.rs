@@ -2,7 +2,7 @@
 //! No answer ever holds a password or its hash.
 
 use actix_web::{web, HttpResponse};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
@@ -34,15 +34,15 @@ pub struct CreateUserRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::json::present")]
     #[schema(value_type = Option<String>)]
     pub email: Option<Option<String>>,
     #[schema(min_length = 8, max_length = 1024, pattern = r"^[^\x00]+$")]
     pub password: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::json::present")]
     #[schema(value_type = Option<String>)]
     pub department: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::json::present")]
     #[schema(value_type = Option<String>)]
     pub user_type: Option<Option<String>>,
     pub admin: Option<bool>,
@@ -50,10 +50,6 @@ pub struct UpdateUserRequest {
     pub enabled: Option<bool>,
 }
 
-/// Tells a field set to null (`Some(None)`) from a field left out (`None`).
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct UserResponse {

@@ -105,6 +105,8 @@ pub struct Client {
     /// SHA-256 of the secret; confidential clients only.
     pub secret_hash: Option<Vec<u8>>,
     pub redirect_uris: Vec<String>,
+    /// Where RP-initiated logout may send the browser back to, matched exactly.
+    pub post_logout_redirect_uris: Vec<String>,
     pub grants: Vec<GrantType>,
     /// The registered scope string: profiles, `admin` and single scopes.
     pub scope: String,
@@ -139,6 +141,7 @@ pub struct NewClient {
     pub name: String,
     pub client_type: ClientType,
     pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
     pub grants: Vec<GrantType>,
     pub scopes: Vec<String>,
 }
@@ -179,6 +182,9 @@ pub async fn create(
     for uri in &new.redirect_uris {
         validate_redirect_uri(uri)?;
     }
+    for uri in &new.post_logout_redirect_uris {
+        validate_redirect_uri(uri)?;
+    }
     if grants.contains(&GrantType::AuthorizationCode) && new.redirect_uris.is_empty() {
         return Err(DomainError::Invalid("authorization_code needs at least one --redirect-uri".into()));
     }
@@ -204,6 +210,7 @@ pub async fn create(
         client_type: new.client_type,
         secret_hash: secret.as_ref().map(|s| secret::hash(s.expose().as_bytes()).to_vec()),
         redirect_uris: new.redirect_uris,
+        post_logout_redirect_uris: new.post_logout_redirect_uris,
         grants,
         scope,
         created_at: now,
@@ -217,6 +224,7 @@ pub async fn create(
 #[derive(Debug, Default)]
 pub struct ClientChanges {
     pub redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
     pub scopes: Option<Vec<String>>,
 }
 
@@ -238,6 +246,11 @@ pub async fn change(
     if client.grants.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
         return Err(DomainError::Invalid("a client of the code flow needs at least one redirect URI".into()));
     }
+    let post_logout_redirect_uris =
+        changes.post_logout_redirect_uris.unwrap_or_else(|| client.post_logout_redirect_uris.clone());
+    for uri in &post_logout_redirect_uris {
+        validate_redirect_uri(uri)?;
+    }
     let scope = match changes.scopes {
         Some(given) => {
             let tokens: Vec<&str> =
@@ -251,10 +264,10 @@ pub async fn change(
         }
         None => client.scope.clone(),
     };
-    if !store.update_client(app_id, id, &redirect_uris, &scope, now).await? {
+    if !store.update_client(app_id, id, &redirect_uris, &post_logout_redirect_uris, &scope, now).await? {
         return Err(not_found());
     }
-    Ok(Client { redirect_uris, scope, updated_at: now, ..client })
+    Ok(Client { redirect_uris, post_logout_redirect_uris, scope, updated_at: now, ..client })
 }
 
 /// Gives a confidential client a new 256-bit secret (shown once); the old one

@@ -42,6 +42,7 @@ pub async fn ensure_client(
         client_type: ClientType::Public,
         secret_hash: None,
         redirect_uris: vec![redirect_uri.to_owned()],
+        post_logout_redirect_uris: Vec::new(),
         grants: vec![GrantType::AuthorizationCode],
         scope: "admin".to_owned(),
         created_at: now,

@@ -9,6 +9,10 @@ pub struct AuthorizationCode {
     pub redirect_uri: String,
     pub scope: String,
     pub code_challenge: Option<String>,
+    /// The authorization request's `nonce`, for the ID token (OpenID Connect).
+    pub nonce: Option<String>,
+    /// When the person signed in, for the ID token's `auth_time`.
+    pub auth_time: Option<i64>,
     pub created_at: i64,
     pub expires_at: i64,
 }

@@ -128,6 +128,18 @@ pub async fn user_type_bound(
     }
 }
 
+/// What a person may grant a client at sign-in: what their type allows, and the
+/// identity scopes (`openid`, `email`, `profile`), which are theirs to share
+/// whatever the type; consent governs those.
+pub async fn sign_in_bound(
+    store: &Store,
+    users: &UsersConfig,
+    scopes: &ScopeModel,
+    user: &User,
+) -> Result<ScopeSet, DomainError> {
+    Ok(user_type_bound(store, users, scopes, user).await?.union(scopes.identity()))
+}
+
 /// What user type `name` of application `app_id` allows: the application's own
 /// definition, else the configured one; `None` when neither defines it (or its
 /// scope no longer parses).

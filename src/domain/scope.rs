@@ -1,8 +1,10 @@
 //! The scope algebra: configured objects, `<object>:<action>` scopes, the `master`
-//! and `mobile` profiles and the separate `admin` scope.
+//! and `mobile` profiles, the separate `admin` scope and OpenID Connect's
+//! identity scopes (`openid`, `email`, `profile`).
 //!
 //! Invariants: `mobile` never holds create or delete on a core object; no profile
-//! holds `admin`; a granted set is always a subset of what was allowed.
+//! holds `admin` or an identity scope; a granted set is always a subset of what
+//! was allowed.
 
 use std::fmt;
 
@@ -16,9 +18,19 @@ const READ: usize = 1;
 const UPDATE: usize = 2;
 const DELETE: usize = 3;
 
-/// Objects fit in the 127 low bits of a `u128` (four actions each); bit 127 is `admin`.
+/// Objects fit in the 124 low bits of a `u128` (four actions each); the four high
+/// bits are the named scopes below.
 const MAX_OBJECTS: usize = 31;
+const OPENID_BIT: u128 = 1 << 124;
+const EMAIL_BIT: u128 = 1 << 125;
+const PROFILE_BIT: u128 = 1 << 126;
 const ADMIN_BIT: u128 = 1 << 127;
+const OBJECT_BITS: u128 = (1 << 124) - 1;
+
+/// The scopes that name no object, in canonical order: OpenID Connect's identity
+/// scopes (Core §5.4), then `admin`.
+const NAMED: [(&str, u128); 4] =
+    [("openid", OPENID_BIT), ("email", EMAIL_BIT), ("profile", PROFILE_BIT), ("admin", ADMIN_BIT)];
 
 /// A named bundle of single scopes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,8 +89,24 @@ impl ScopeSet {
         self.0 & ADMIN_BIT != 0
     }
 
-    fn without_admin(self) -> ScopeSet {
-        ScopeSet(self.0 & !ADMIN_BIT)
+    /// `openid`: the client signs the person in (OpenID Connect Core §3.1.2.1).
+    pub fn has_openid(self) -> bool {
+        self.0 & OPENID_BIT != 0
+    }
+
+    /// `email`: the ID token and userinfo carry `email` and `email_verified`.
+    pub fn has_email(self) -> bool {
+        self.0 & EMAIL_BIT != 0
+    }
+
+    /// `profile`: the ID token and userinfo carry `preferred_username` and `name`.
+    pub fn has_profile(self) -> bool {
+        self.0 & PROFILE_BIT != 0
+    }
+
+    /// The object scopes alone, without `admin` or the identity scopes.
+    pub fn objects(self) -> ScopeSet {
+        ScopeSet(self.0 & OBJECT_BITS)
     }
 }
 
@@ -117,7 +145,8 @@ impl ScopeModel {
                     "object `{name}` must be lowercase letters, digits, `_` or `-`"
                 )));
             }
-            if matches!(name.as_str(), "master" | "mobile" | "admin") || objects[..i].contains(name) {
+            let reserved = matches!(name.as_str(), "master" | "mobile") || NAMED.iter().any(|(n, _)| n == name);
+            if reserved || objects[..i].contains(name) {
                 return Err(ScopeError::Config(format!("object `{name}` is reserved or repeated")));
             }
         }
@@ -148,6 +177,12 @@ impl ScopeModel {
         ScopeSet(ADMIN_BIT)
     }
 
+    /// `openid`, `email` and `profile`: what a person shares about themselves.
+    /// A user type bounds object scopes, never these; consent governs them.
+    pub fn identity(&self) -> ScopeSet {
+        ScopeSet(OPENID_BIT | EMAIL_BIT | PROFILE_BIT)
+    }
+
     /// Parses a space-separated scope string (RFC 6749 §3.3), expanding profiles.
     pub fn parse(&self, text: &str) -> Result<ScopeSet, ScopeError> {
         let mut set = ScopeSet::EMPTY;
@@ -161,8 +196,10 @@ impl ScopeModel {
         match token {
             "master" => return Ok(self.master),
             "mobile" => return Ok(self.mobile),
-            "admin" => return Ok(self.admin()),
             _ => {}
+        }
+        if let Some((_, bit)) = NAMED.iter().find(|(name, _)| *name == token) {
+            return Ok(ScopeSet(*bit));
         }
         let unknown = || ScopeError::Unknown(token.to_owned());
         let (object, action) = token.split_once(':').ok_or_else(unknown)?;
@@ -190,7 +227,7 @@ impl ScopeModel {
 
     /// The profile whose expansion is exactly `set`'s object scopes, if any.
     pub fn profile_of(&self, set: ScopeSet) -> Option<Profile> {
-        let objects = set.without_admin();
+        let objects = set.objects();
         if objects == self.master {
             Some(Profile::Master)
         } else if objects == self.mobile {
@@ -201,7 +238,8 @@ impl ScopeModel {
     }
 
     /// The single scopes of `set`, space separated in canonical order
-    /// (configured object order, then create, read, update, delete; `admin` last).
+    /// (configured object order, then create, read, update, delete; then
+    /// `openid`, `email`, `profile` and `admin`).
     pub fn format(&self, set: ScopeSet) -> String {
         let mut out = String::with_capacity(256);
         for (object, name) in self.objects.iter().enumerate() {
@@ -216,28 +254,29 @@ impl ScopeModel {
                 }
             }
         }
-        if set.has_admin() {
-            if !out.is_empty() {
-                out.push(' ');
-            }
-            out.push_str("admin");
-        }
+        push_named(&mut out, set);
         out
     }
 
-    /// `set` in the fewest tokens: a profile's name where the set is exactly that
-    /// profile (plus `admin`), else its single scopes. `parse` reads it back to `set`.
+    /// `set` in the fewest tokens: a profile's name where the set's object scopes
+    /// are exactly that profile, else its single scopes; then its named scopes.
+    /// `parse` reads it back to `set`.
     pub fn format_compact(&self, set: ScopeSet) -> String {
         match self.profile_of(set) {
-            Some(profile) if set.has_admin() => format!("{} admin", profile.name()),
-            Some(profile) => profile.name().to_owned(),
+            Some(profile) => {
+                let mut out = profile.name().to_owned();
+                push_named(&mut out, set);
+                out
+            }
             None => self.format(set),
         }
     }
 
-    /// Every scope a client may name: the profiles, `admin` and every single scope.
+    /// Every scope a client may name: the profiles, the named scopes and every
+    /// single scope.
     pub fn supported(&self) -> Vec<String> {
-        let mut all = vec!["master".to_owned(), "mobile".to_owned(), "admin".to_owned()];
+        let mut all = vec!["master".to_owned(), "mobile".to_owned()];
+        all.extend(NAMED.iter().map(|(name, _)| (*name).to_owned()));
         all.extend(self.format(self.master).split(' ').map(str::to_owned));
         all
     }
@@ -245,6 +284,18 @@ impl ScopeModel {
     /// Whether `set` holds create or delete on any core object.
     pub fn writes_core_objects(&self, set: ScopeSet) -> bool {
         (0..self.core_count).any(|o| set.contains(single(o, CREATE)) || set.contains(single(o, DELETE)))
+    }
+}
+
+/// Appends the named scopes of `set` to `out`, space separated.
+fn push_named(out: &mut String, set: ScopeSet) {
+    for (name, bit) in NAMED {
+        if set.0 & bit != 0 {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(name);
+        }
     }
 }
 
@@ -300,7 +351,7 @@ mod tests {
     #[test]
     fn compact_form_parses_back_to_the_same_set() {
         let m = model();
-        for text in ["mobile", "master admin", "places:read events:create", "admin"] {
+        for text in ["mobile", "master admin", "places:read events:create", "admin", "openid email mobile"] {
             let set = m.parse(text).unwrap();
             assert_eq!(m.parse(&m.format_compact(set)).unwrap(), set, "{text}");
         }
@@ -340,9 +391,25 @@ mod tests {
     }
 
     #[test]
+    fn identity_scopes_are_named_apart_from_objects_and_profiles() {
+        let m = model();
+        let set = m.parse("profile openid mobile email").unwrap();
+        assert!(set.has_openid() && set.has_email() && set.has_profile() && !set.has_admin());
+        assert_eq!(m.profile_of(set), Some(Profile::Mobile));
+        assert_eq!(m.format_compact(set), "mobile openid email profile");
+        assert!(m.format(set).ends_with("events:update openid email profile"));
+        assert_eq!(set.objects(), m.profile(Profile::Mobile));
+        assert!(!m.profile(Profile::Master).contains(m.identity()));
+        assert_eq!(m.format(m.identity()), "openid email profile");
+        assert!(m.supported().iter().any(|s| s == "openid"));
+    }
+
+    #[test]
     fn configuration_rejects_reserved_and_repeated_objects() {
-        let bad = ScopesConfig { core_objects: vec!["mobile".into()], streams: vec![] };
-        assert!(ScopeModel::new(&bad).is_err());
+        for reserved in ["mobile", "openid", "admin"] {
+            let bad = ScopesConfig { core_objects: vec![reserved.into()], streams: vec![] };
+            assert!(ScopeModel::new(&bad).is_err(), "{reserved}");
+        }
         let repeated = ScopesConfig { core_objects: vec!["a".into()], streams: vec!["a".into()] };
         assert!(ScopeModel::new(&repeated).is_err());
         let upper = ScopesConfig { core_objects: vec!["Places".into()], streams: vec![] };

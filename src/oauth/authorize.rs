@@ -24,15 +24,15 @@ use oxide_auth_async::primitives::Authorizer;
 use url::Url;
 
 use super::error::{AuthScheme, OAuthError};
-use super::primitives::{CodeAuthorizer, FlowMemo, PkceAuthorization, Registrar};
+use super::primitives::{CodeAuthorizer, FlowMemo, PkceAuthorization, Registrar, SignIn};
 use super::request::FormRequest;
 use crate::domain::clients::GrantType;
-use crate::domain::login::{self, user_type_bound, LoginAttempt, LoginOutcome};
+use crate::domain::login::{self, sign_in_bound, LoginAttempt, LoginOutcome};
 use crate::domain::scope::ScopeSet;
 use crate::domain::users::User;
 use crate::tokens::secret::{self, Secret};
 use crate::web::session;
-use crate::web::{describe_scopes, error_page, render, ConsentPage, LoginPage};
+use crate::web::{branded_error_page, describe_scopes, error_page, render, Brand, ConsentPage, LoginPage};
 use crate::AppState;
 
 /// `GET /authorize` (the request) and `POST /authorize` (the login and consent
@@ -44,9 +44,10 @@ pub async fn authorize(req: HttpRequest, payload: web::Payload, state: web::Data
         Err(e) => {
             tracing::error!(error = %e, "authorization request failed");
             error_page(
+                &req,
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong",
-                "The sign-in could not be completed. Please try again.",
+                "The sign-in could not be completed. Please try again in a moment.",
             )
         }
     }
@@ -60,7 +61,7 @@ async fn handle(
     let form = if req.method() == Method::POST {
         match FormRequest::read_body(req, payload, state.config.server.max_body_bytes).await {
             Ok(form) => Some(form),
-            Err(e) => return Ok(invalid_request_page(&e)),
+            Err(e) => return Ok(invalid_request_page(req, &e)),
         }
     } else {
         None
@@ -72,7 +73,7 @@ async fn handle(
     });
     let (raw_query, interaction, began) = if page_form {
         let Some(id) = form.as_ref().and_then(|f| f.get("interaction")).map(str::to_owned) else {
-            return Ok(expired_page());
+            return Ok(expired_page(req));
         };
         let stored = state
             .store
@@ -80,7 +81,7 @@ async fn handle(
             .await
             .map_err(|e| e.to_string())?;
         let Some((stored, began)) = stored else {
-            return Ok(expired_page());
+            return Ok(expired_page(req));
         };
         (stored, Some(id), Some(began))
     } else {
@@ -88,7 +89,7 @@ async fn handle(
     };
     let query = match FormRequest::parse(raw_query.as_bytes()) {
         Ok(query) => query,
-        Err(e) => return Ok(invalid_request_page(&e)),
+        Err(e) => return Ok(invalid_request_page(req, &e)),
     };
 
     let memo = FlowMemo::new();
@@ -104,13 +105,14 @@ async fn handle(
     };
     let pending = match authorization_code(&mut flow, &Input { query: &query }).await {
         Ok(pending) => pending,
-        Err(error) => return Ok(refuse(state, &memo, error, req.method())),
+        Err(error) => return Ok(refuse(state, &memo, error, req).await),
     };
     let Some(client) = memo.client().cloned() else {
         return Err("the flow bound no client".into());
     };
+    let brand = Brand::load(state, &client.client.app_id).await;
     // OpenID Connect Core §3.1.2.1: `prompt` and `max_age`.
-    let prompt = match Prompt::parse(query.get("prompt"), query.get("max_age")) {
+    let prompt = match Prompt::parse(query.get("prompt"), query.get("max_age"), query.get("nonce")) {
         Ok(prompt) => prompt,
         Err(why) => {
             let url = error_url(&pending, AuthorizationErrorType::InvalidRequest, &why);
@@ -150,6 +152,7 @@ async fn handle(
             let (fresh, new_cookie) = session::start(state).await.map_err(|e| e.to_string())?;
             let interaction_id = interaction.id().await?;
             let page = LoginPage {
+                brand: &brand,
                 action,
                 interaction: &interaction_id,
                 client_name: &client.client.name,
@@ -159,7 +162,14 @@ async fn handle(
             };
             return Ok(with_cookie(render(StatusCode::FORBIDDEN, &page), Some(new_cookie)));
         }
-        if let Some(username) = form.get("username") {
+        if form.get("switch_account").is_some() {
+            // "Not you? Switch account": the session ends and the login page
+            // comes back for the same request.
+            let (fresh, new_cookie) = session::restart(state, session.take()).await.map_err(|e| e.to_string())?;
+            session = Some(fresh);
+            cookie = Some(new_cookie);
+            user = None;
+        } else if let Some(username) = form.get("username") {
             let address = req.peer_addr().map(|a| a.ip().to_string());
             let attempt = LoginAttempt {
                 app_id: &client.client.app_id,
@@ -195,6 +205,7 @@ async fn handle(
             if let Some(message) = message {
                 let interaction_id = interaction.id().await?;
                 let page = LoginPage {
+                    brand: &brand,
                     action,
                     interaction: &interaction_id,
                     client_name: &client.client.name,
@@ -225,6 +236,7 @@ async fn handle(
         };
         let interaction_id = interaction.id().await?;
         let page = LoginPage {
+            brand: &brand,
             action,
             interaction: &interaction_id,
             client_name: &client.client.name,
@@ -238,7 +250,7 @@ async fn handle(
 
     // What may be granted: the negotiated scope, within what the user's type allows.
     let negotiated = state.scopes.parse(&pending.pre_grant().scope.to_string()).map_err(|e| e.to_string())?;
-    let bound = user_type_bound(&state.store, &state.config.users, &state.scopes, &user)
+    let bound = sign_in_bound(&state.store, &state.config.users, &state.scopes, &user)
         .await
         .map_err(|e| e.to_string())?;
     let grantable = negotiated.intersection(bound);
@@ -265,7 +277,7 @@ async fn handle(
             return Ok(with_cookie(redirect(state, url, post), cookie));
         }
         Some(_) => {
-            return Ok(invalid_request_page(&OAuthError::invalid_request("decision must be allow or deny")))
+            return Ok(invalid_request_page(req, &OAuthError::invalid_request("decision must be allow or deny")))
         }
         None => !prompt.consent && remembered.contains(grantable),
     };
@@ -277,6 +289,7 @@ async fn handle(
     if !approve {
         let interaction_id = interaction.id().await?;
         let page = ConsentPage {
+            brand: &brand,
             action,
             interaction: &interaction_id,
             client_name: &client.client.name,
@@ -297,6 +310,10 @@ async fn handle(
     // Should issuing fail for a reason the client may hear, it hears it here.
     let refused =
         error_url(&pending, AuthorizationErrorType::InvalidScope, "the requested scope cannot be granted");
+    memo.set_sign_in(SignIn {
+        nonce: query.get("nonce").map(str::to_owned),
+        auth_time: current.record.authenticated_at,
+    });
     let url = match pending.authorize(&mut flow, Cow::Borrowed(&user.id)).await {
         Ok(url) => url,
         Err(_) => match memo.rejection_or(OAuthError::Server("no code was issued".into())) {
@@ -356,8 +373,9 @@ impl Interaction {
 }
 
 /// A form whose interaction is unknown, answered or expired.
-fn expired_page() -> HttpResponse {
+fn expired_page(req: &HttpRequest) -> HttpResponse {
     error_page(
+        req,
         StatusCode::BAD_REQUEST,
         "This page has expired",
         "This sign-in page is no longer valid. Go back to the app and start again.",
@@ -387,11 +405,11 @@ fn redirect(state: &AppState, mut url: Url, after_post: bool) -> HttpResponse {
     let mut response = crate::web::page_builder(status);
     match HeaderValue::from_str(url.as_str()) {
         Ok(location) => response.insert_header((header::LOCATION, location)).finish(),
-        Err(_) => error_page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Something went wrong",
-            "The return address is not valid.",
-        ),
+        Err(_) => {
+            // A serialised URL is ASCII, so this is not expected.
+            tracing::error!("a redirect URL is not a valid header value");
+            HttpResponse::InternalServerError().finish()
+        }
     }
 }
 
@@ -416,6 +434,9 @@ fn error_code_url(pending: &Pending, code: &str, description: &str) -> Url {
     url
 }
 
+/// The longest `nonce` kept for the ID token.
+const MAX_NONCE: usize = 512;
+
 /// What the request's `prompt` and `max_age` ask (OpenID Connect Core §3.1.2.1).
 #[derive(Debug, Default)]
 struct Prompt {
@@ -430,7 +451,10 @@ struct Prompt {
 }
 
 impl Prompt {
-    fn parse(prompt: Option<&str>, max_age: Option<&str>) -> Result<Prompt, String> {
+    fn parse(prompt: Option<&str>, max_age: Option<&str>, nonce: Option<&str>) -> Result<Prompt, String> {
+        if nonce.is_some_and(|n| n.is_empty() || n.len() > MAX_NONCE) {
+            return Err(format!("nonce must be 1 to {MAX_NONCE} characters"));
+        }
         let mut parsed = Prompt::default();
         for value in prompt.unwrap_or_default().split(' ').filter(|v| !v.is_empty()) {
             match value {
@@ -473,26 +497,32 @@ fn with_description(mut url: Url, description: &str) -> Url {
 
 /// Answers a request oxide-auth refused: an HTML page when the client or its
 /// redirect URI could not be verified, else a redirect with the error.
-fn refuse(state: &AppState, memo: &FlowMemo, error: FlowError, method: &Method) -> HttpResponse {
+async fn refuse(state: &AppState, memo: &FlowMemo, error: FlowError, req: &HttpRequest) -> HttpResponse {
+    let method = req.method();
     let reason = memo.rejection_or(OAuthError::invalid_request("client_id is missing or not valid"));
     match error {
         FlowError::Ignore => {
             tracing::info!(reason = %reason, "authorization request refused without redirect");
             let (title, message) = match &reason {
                 OAuthError::InvalidClient { .. } => (
-                    "Unknown application",
-                    "This sign-in request names an application that is not registered.".to_owned(),
+                    "We don't know this app",
+                    "The app that sent you here is not registered with us, so we cannot sign you in to it.",
                 ),
                 OAuthError::UnauthorizedClient(_) => (
-                    "Not allowed",
-                    "This application is not registered to sign people in this way.".to_owned(),
+                    "This app cannot sign you in here",
+                    "The app that sent you here is not set up to sign people in this way.",
                 ),
-                OAuthError::InvalidRequest(why) => {
-                    ("Invalid sign-in request", format!("The request is not valid: {why}."))
-                }
-                _ => ("Invalid sign-in request", "The request is not valid.".to_owned()),
+                _ => (
+                    "This sign-in link is broken",
+                    "The app that sent you here made a mistake in the sign-in link. Go back to it and try again.",
+                ),
             };
-            error_page(StatusCode::BAD_REQUEST, title, &message)
+            let detail = reason.to_string();
+            let brand = match memo.client() {
+                Some(client) => Brand::load(state, &client.client.app_id).await,
+                None => Brand::tessera(),
+            };
+            branded_error_page(req, &brand, StatusCode::BAD_REQUEST, title, message, Some(&detail))
         }
         FlowError::Redirect(url) => {
             let url = match &reason {
@@ -506,20 +536,25 @@ fn refuse(state: &AppState, memo: &FlowMemo, error: FlowError, method: &Method) 
         FlowError::PrimitiveError => {
             tracing::error!(reason = %reason, "authorization request failed");
             error_page(
+                req,
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong",
-                "The sign-in could not be started.",
+                "The sign-in could not be started. Please try again in a moment.",
             )
         }
     }
 }
 
-fn invalid_request_page(error: &OAuthError) -> HttpResponse {
-    let message = match error {
-        OAuthError::InvalidRequest(why) => format!("The request is not valid: {why}."),
-        other => format!("The request is not valid ({}).", other.code()),
-    };
-    error_page(StatusCode::BAD_REQUEST, "Invalid sign-in request", &message)
+fn invalid_request_page(req: &HttpRequest, error: &OAuthError) -> HttpResponse {
+    let detail = error.to_string();
+    branded_error_page(
+        req,
+        &Brand::tessera(),
+        StatusCode::BAD_REQUEST,
+        "This sign-in link is broken",
+        "The app that sent you here made a mistake in the sign-in link. Go back to it and try again.",
+        Some(&detail),
+    )
 }
 
 /// The primitives of the authorization request.

@@ -8,6 +8,7 @@ pub mod error;
 pub mod inspect;
 pub mod introspect;
 pub mod metadata;
+pub mod oidc;
 pub mod primitives;
 pub mod request;
 pub mod revoke;
@@ -25,6 +26,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/.well-known/oauth-authorization-server", web::get().to(metadata::get_metadata))
     .route("/.well-known/openid-configuration", web::get().to(metadata::get_metadata))
     .route("/.well-known/jwks.json", web::get().to(metadata::get_jwks))
+    .service(
+        web::resource("/userinfo")
+            .route(web::get().to(oidc::userinfo))
+            .route(web::post().to(oidc::userinfo)),
+    )
+    .service(
+        web::resource("/logout")
+            .route(web::get().to(oidc::end_session))
+            .route(web::post().to(oidc::end_session)),
+    )
     .service(
         web::resource("/token")
             .route(web::post().to(token::post_token))

@@ -2,16 +2,27 @@
 
 use super::changes::{bump_name, ChangeCounter, BUMP};
 use super::{domain_row, on_pool, BeginWrite, Store, StoreError};
-use crate::domain::apps::Application;
+use crate::domain::apps::{Application, Logo};
 
 domain_row!(AppRow => Application {
     id: String,
     name: String,
     created_at: i64,
     forward_auth: bool,
+    display_name: Option<String>,
+    accent_colour: Option<String>,
+    logo: Option<String>,
 });
 
-const COLUMNS: &str = "id, name, created_at, forward_auth";
+const COLUMNS: &str = "id, name, created_at, forward_auth, display_name, accent_colour, \
+     (SELECT l.digest FROM application_logos l WHERE l.app_id = applications.id) AS logo";
+
+#[derive(sqlx::FromRow)]
+struct LogoRow {
+    content_type: String,
+    image: Vec<u8>,
+    digest: String,
+}
 
 impl Store {
     pub async fn insert_app(&self, app: &Application) -> Result<(), StoreError> {
@@ -105,5 +116,69 @@ impl Store {
             changed
         });
         Ok(changed == 1)
+    }
+
+    /// Sets an application's display name and accent colour; answers whether it exists.
+    pub async fn set_branding(
+        &self,
+        id: &str,
+        display_name: Option<&str>,
+        accent_colour: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let changed = on_pool!(self, pool => {
+            sqlx::query("UPDATE applications SET display_name = $2, accent_colour = $3 WHERE id = $1")
+                .bind(id)
+                .bind(display_name)
+                .bind(accent_colour)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(changed == 1)
+    }
+
+    /// Stores (or replaces) application `app_id`'s logo.
+    pub async fn put_logo(&self, app_id: &str, logo: &Logo, now: i64) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO application_logos (app_id, content_type, image, digest, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (app_id) DO UPDATE SET \
+                 content_type = excluded.content_type, image = excluded.image, digest = excluded.digest, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(app_id)
+            .bind(&logo.content_type)
+            .bind(&logo.image)
+            .bind(&logo.digest)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Application `app_id`'s logo, if it has one.
+    pub async fn get_logo(&self, app_id: &str) -> Result<Option<Logo>, StoreError> {
+        let row = on_pool!(self, pool => {
+            sqlx::query_as::<_, LogoRow>(
+                "SELECT content_type, image, digest FROM application_logos WHERE app_id = $1",
+            )
+            .bind(app_id)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row.map(|r| Logo { content_type: r.content_type, image: r.image, digest: r.digest }))
+    }
+
+    /// Removes application `app_id`'s logo; answers whether it had one.
+    pub async fn delete_logo(&self, app_id: &str) -> Result<bool, StoreError> {
+        let deleted = on_pool!(self, pool => {
+            sqlx::query("DELETE FROM application_logos WHERE app_id = $1")
+                .bind(app_id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(deleted == 1)
     }
 }

@@ -13,14 +13,15 @@ struct ClientRow {
     client_type: String,
     secret_hash: Option<Vec<u8>>,
     redirect_uris: String,
+    post_logout_redirect_uris: String,
     grants: String,
     scope: String,
     created_at: i64,
     updated_at: i64,
 }
 
-const COLUMNS: &str =
-    "id, app_id, name, client_type, secret_hash, redirect_uris, grants, scope, created_at, updated_at";
+const COLUMNS: &str = "id, app_id, name, client_type, secret_hash, redirect_uris, post_logout_redirect_uris, \
+     grants, scope, created_at, updated_at";
 
 impl TryFrom<ClientRow> for Client {
     type Error = StoreError;
@@ -36,6 +37,8 @@ impl TryFrom<ClientRow> for Client {
             .map_err(|e| corrupt("clients", e))?;
         let redirect_uris: Vec<String> =
             serde_json::from_str(&row.redirect_uris).map_err(|e| corrupt("clients", e))?;
+        let post_logout_redirect_uris: Vec<String> =
+            serde_json::from_str(&row.post_logout_redirect_uris).map_err(|e| corrupt("clients", e))?;
         Ok(Client {
             id: row.id,
             app_id: row.app_id,
@@ -43,6 +46,7 @@ impl TryFrom<ClientRow> for Client {
             client_type,
             secret_hash: row.secret_hash,
             redirect_uris,
+            post_logout_redirect_uris,
             grants,
             scope: row.scope,
             created_at: row.created_at,
@@ -56,15 +60,20 @@ impl Store {
         let grants = client.grants.iter().map(|g| g.name()).collect::<Vec<_>>().join(" ");
         let redirect_uris =
             serde_json::to_string(&client.redirect_uris).map_err(|e| StoreError::Database(e.to_string()))?;
+        let post_logout_redirect_uris = serde_json::to_string(&client.post_logout_redirect_uris)
+            .map_err(|e| StoreError::Database(e.to_string()))?;
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            sqlx::query(&format!("INSERT INTO clients ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
+            sqlx::query(&format!(
+                "INSERT INTO clients ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            ))
                 .bind(&client.id)
                 .bind(&client.app_id)
                 .bind(&client.name)
                 .bind(client.client_type.name())
                 .bind(client.secret_hash.as_deref())
                 .bind(&redirect_uris)
+                .bind(&post_logout_redirect_uris)
                 .bind(&grants)
                 .bind(&client.scope)
                 .bind(client.created_at)
@@ -182,25 +191,29 @@ impl Store {
         .await
     }
 
-    /// Replaces a client's redirect URIs and scope; answers whether it exists.
+    /// Replaces a client's redirect URIs, logout redirect URIs and scope; answers
+    /// whether it exists.
     pub async fn update_client(
         &self,
         app_id: &str,
         id: &str,
         redirect_uris: &[String],
+        post_logout_redirect_uris: &[String],
         scope: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let redirect_uris =
-            serde_json::to_string(redirect_uris).map_err(|e| StoreError::Database(e.to_string()))?;
+        let json = |uris: &[String]| serde_json::to_string(uris).map_err(|e| StoreError::Database(e.to_string()));
+        let (redirect_uris, post_logout_redirect_uris) = (json(redirect_uris)?, json(post_logout_redirect_uris)?);
         let changed = on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             let changed = sqlx::query(
-                "UPDATE clients SET redirect_uris = $3, scope = $4, updated_at = $5 WHERE app_id = $1 AND id = $2",
+                "UPDATE clients SET redirect_uris = $3, post_logout_redirect_uris = $4, scope = $5, updated_at = $6 \
+                 WHERE app_id = $1 AND id = $2",
             )
             .bind(app_id)
             .bind(id)
             .bind(&redirect_uris)
+            .bind(&post_logout_redirect_uris)
             .bind(scope)
             .bind(now)
             .execute(&mut *tx)

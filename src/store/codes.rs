@@ -10,6 +10,8 @@ domain_row!(CodeRow => AuthorizationCode {
     redirect_uri: String,
     scope: String,
     code_challenge: Option<String>,
+    nonce: Option<String>,
+    auth_time: Option<i64>,
     created_at: i64,
     expires_at: i64,
 });
@@ -27,7 +29,8 @@ impl Store {
         on_pool!(self, pool => {
             sqlx::query(
                 "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, \
-                 code_challenge, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                 code_challenge, nonce, auth_time, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(code_hash)
             .bind(&code.client_id)
@@ -35,6 +38,8 @@ impl Store {
             .bind(&code.redirect_uri)
             .bind(&code.scope)
             .bind(code.code_challenge.as_deref())
+            .bind(code.nonce.as_deref())
+            .bind(code.auth_time)
             .bind(code.created_at)
             .bind(code.expires_at)
             .execute(pool)
@@ -50,7 +55,8 @@ impl Store {
             sqlx::query_as::<_, CodeRow>(
                 "UPDATE authorization_codes SET used_at = $2 \
                  WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2 \
-                 RETURNING client_id, user_id, redirect_uri, scope, code_challenge, created_at, expires_at",
+                 RETURNING client_id, user_id, redirect_uri, scope, code_challenge, nonce, auth_time, \
+                 created_at, expires_at",
             )
             .bind(code_hash)
             .bind(now)

@@ -35,6 +35,18 @@ impl Store {
         Ok(())
     }
 
+    /// Ends a browser session (sign-out); answers whether it existed.
+    pub async fn delete_session(&self, id_hash: &[u8]) -> Result<bool, StoreError> {
+        let deleted = on_pool!(self, pool => {
+            sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+                .bind(id_hash)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(deleted == 1)
+    }
+
     /// The live session with this id hash.
     pub async fn get_session(&self, id_hash: &[u8], now: i64) -> Result<Option<LoginSession>, StoreError> {
         let row = on_pool!(self, pool => {

@@ -61,6 +61,8 @@ pub struct JwtSigner {
     keys: Arc<KeySet>,
     /// `base64url(header)` for the active key, with `typ: at+jwt`.
     header_b64: String,
+    /// The same with `typ: JWT`, for ID tokens (OpenID Connect Core §2).
+    id_header_b64: String,
     issuer: String,
     audience: String,
     rng: SystemRandom,
@@ -74,9 +76,20 @@ impl JwtSigner {
     pub fn new(keys: Arc<KeySet>, issuer: String, audience: String) -> Result<JwtSigner, JwtError> {
         let header = serde_json::json!({ "alg": ALGORITHM, "typ": "at+jwt", "kid": keys.active().kid });
         let header_b64 = URL_SAFE_NO_PAD.encode(header.to_string());
+        let id_header = serde_json::json!({ "alg": ALGORITHM, "typ": "JWT", "kid": keys.active().kid });
+        let id_header_b64 = URL_SAFE_NO_PAD.encode(id_header.to_string());
         let rng = SystemRandom::new();
         let jti_prefix = secret::random_bytes::<8>(&rng).map_err(|_| JwtError::Random)?;
-        Ok(JwtSigner { keys, header_b64, issuer, audience, rng, jti_prefix, jti_counter: AtomicU64::new(0) })
+        Ok(JwtSigner {
+            keys,
+            header_b64,
+            id_header_b64,
+            issuer,
+            audience,
+            rng,
+            jti_prefix,
+            jti_counter: AtomicU64::new(0),
+        })
     }
 
     pub fn issuer(&self) -> &str {
@@ -102,11 +115,39 @@ impl JwtSigner {
 
     /// Signs `claims` as a compact JWS with the active key.
     pub fn sign(&self, claims: &AccessClaims) -> Result<String, JwtError> {
-        let payload = serde_json::to_vec(claims)?;
-        let mut token = String::with_capacity(self.header_b64.len() + payload.len() * 4 / 3 + 100);
-        token.push_str(&self.header_b64);
+        self.sign_with(&self.header_b64, &serde_json::to_vec(claims)?)
+    }
+
+    /// Signs an ID token's claims (`typ: JWT`) with the active key.
+    pub fn sign_id_token(&self, claims: &impl Serialize) -> Result<String, JwtError> {
+        self.sign_with(&self.id_header_b64, &serde_json::to_vec(claims)?)
+    }
+
+    /// Verifies an ID token this server issued (signature, `typ`, issuer), expired
+    /// or not: RP-initiated logout accepts an expired one as a hint (§2).
+    pub fn verify_id_token_hint<T: serde::de::DeserializeOwned>(&self, token: &str) -> Result<T, JwtError> {
+        let invalid = |e: jsonwebtoken::errors::Error| JwtError::Invalid(e.to_string());
+        let header = jsonwebtoken::decode_header(token).map_err(invalid)?;
+        if header.typ.as_deref() != Some("JWT") {
+            return Err(JwtError::Invalid("not an ID token".into()));
+        }
+        let kid = header.kid.ok_or_else(|| JwtError::Invalid("no kid".into()))?;
+        let key = self.keys.find(&kid).ok_or_else(|| JwtError::Invalid("unknown kid".into()))?;
+        let (x, y) = key.public_coordinates();
+        let decoding = jsonwebtoken::DecodingKey::from_ec_components(x, y).map_err(invalid)?;
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+        validation.set_issuer(&[&self.issuer]);
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        Ok(jsonwebtoken::decode::<T>(token, &decoding, &validation).map_err(invalid)?.claims)
+    }
+
+    fn sign_with(&self, header_b64: &str, payload: &[u8]) -> Result<String, JwtError> {
+        let mut token = String::with_capacity(header_b64.len() + payload.len() * 4 / 3 + 100);
+        token.push_str(header_b64);
         token.push('.');
-        URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
+        URL_SAFE_NO_PAD.encode_string(payload, &mut token);
         let signature =
             self.keys.active().pair().sign(&self.rng, token.as_bytes()).map_err(|_| JwtError::Sign)?;
         token.push('.');

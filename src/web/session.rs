@@ -77,6 +77,24 @@ pub async fn log_in(
     Ok(fresh.into_session(state, Some(user_id)))
 }
 
+/// Ends `session`: its id no longer opens anything.
+pub async fn end(state: &AppState, session: &BrowserSession) -> Result<(), SessionError> {
+    state.store.delete_session(&session.id_hash).await?;
+    Ok(())
+}
+
+/// Ends `session` and starts a new anonymous one in its place (sign-out, or a
+/// person switching accounts), answering it and its cookie.
+pub async fn restart(
+    state: &AppState,
+    session: Option<BrowserSession>,
+) -> Result<(BrowserSession, Cookie<'static>), SessionError> {
+    if let Some(old) = session {
+        state.store.delete_session(&old.id_hash).await?;
+    }
+    start(state).await
+}
+
 /// A new session id and CSRF token, not yet stored.
 struct Fresh {
     id: secret::Secret,

@@ -12,7 +12,7 @@ use ring::rand::SystemRandom;
 
 use super::FlowMemo;
 use crate::domain::grants::{AuthorizationCode, CodeRedemption};
-use crate::domain::login::user_type_bound;
+use crate::domain::login::sign_in_bound;
 use crate::oauth::error::OAuthError;
 use crate::tokens::secret;
 use crate::AppState;
@@ -60,7 +60,7 @@ impl oxide_auth_async::primitives::Authorizer for CodeAuthorizer {
         })?;
         // A token for a user never carries more than the user's type allows.
         let bound =
-            user_type_bound(&state.store, &state.config.users, &state.scopes, &user).await.map_err(|e| {
+            sign_in_bound(&state.store, &state.config.users, &state.scopes, &user).await.map_err(|e| {
                 self.fail(OAuthError::Server(format!("user type lookup failed: {e}")));
             })?;
         let scope = requested.intersection(bound);
@@ -83,7 +83,10 @@ impl oxide_auth_async::primitives::Authorizer for CodeAuthorizer {
             self.fail(OAuthError::Server("the system random generator failed".into()));
         })?;
         let now = state.clock.now();
+        let sign_in = self.memo.sign_in.get().cloned().unwrap_or_default();
         let record = AuthorizationCode {
+            nonce: sign_in.nonce,
+            auth_time: sign_in.auth_time,
             client_id: grant.client_id,
             user_id: user.id,
             redirect_uri,

@@ -14,7 +14,7 @@ use ring::rand::SystemRandom;
 use super::FlowMemo;
 use crate::domain::clients::GrantType;
 use crate::domain::grants::{RefreshFamily, Rotation};
-use crate::domain::login::user_type_bound;
+use crate::domain::login::sign_in_bound;
 use crate::domain::scope::ScopeSet;
 use crate::domain::users::User;
 use crate::oauth::error::OAuthError;
@@ -31,6 +31,8 @@ pub struct Issued {
     pub expires_in: u64,
     pub scope: String,
     pub refresh_token: Option<String>,
+    /// For a code grant with `openid` (OpenID Connect Core §3.1.3.3).
+    pub id_token: Option<String>,
 }
 
 pub struct JwtIssuer {
@@ -172,6 +174,7 @@ impl JwtIssuer {
             expires_in: ttl,
             scope: minted.scope,
             refresh_token: None,
+            id_token: None,
         });
         Ok(IssuedToken {
             token: minted.token,
@@ -243,12 +246,26 @@ impl JwtIssuer {
             }
             let _ = state.store.revoke_access_token(&minted.jti, minted.exp).await;
         }
+        let id_token = if granted.has_openid() {
+            let code = self.memo.code.get().map(|(_, code)| code);
+            let facts = crate::oauth::oidc::SignInFacts {
+                nonce: code.and_then(|c| c.nonce.as_deref()),
+                auth_time: code.and_then(|c| c.auth_time),
+            };
+            let signed =
+                crate::oauth::oidc::mint_id_token(&state, &user, &grant.client_id, granted, &minted.token, facts)
+                    .map_err(|e| self.fail(OAuthError::Server(format!("signing the ID token failed: {e}"))))?;
+            Some(signed)
+        } else {
+            None
+        };
         let ttl = state.config.tokens.access_token_ttl;
         self.issued = Some(Issued {
             access_token: minted.token.clone(),
             expires_in: ttl,
             scope: minted.scope,
             refresh_token: refresh.clone(),
+            id_token,
         });
         Ok(IssuedToken {
             token: minted.token,
@@ -281,7 +298,7 @@ impl oxide_auth_async::primitives::Issuer for JwtIssuer {
         // demoted user, or a user type narrowed since the login, gets less.
         let user = self.user(&family.app_id, &family.user_id).await?;
         let bound =
-            user_type_bound(&state.store, &state.config.users, &state.scopes, &user).await.map_err(|e| {
+            sign_in_bound(&state.store, &state.config.users, &state.scopes, &user).await.map_err(|e| {
                 self.fail(OAuthError::Server(format!("user type lookup failed: {e}")));
             })?;
         // The access token may carry a narrower scope than the family (RFC 6749 §6);
@@ -326,6 +343,7 @@ impl oxide_auth_async::primitives::Issuer for JwtIssuer {
             expires_in: ttl,
             scope: minted.scope,
             refresh_token: Some(token.expose().to_owned()),
+            id_token: None,
         });
         Ok(RefreshedToken {
             token: minted.token,

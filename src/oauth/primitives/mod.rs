@@ -42,6 +42,9 @@ pub struct FlowMemo {
     /// A public client's `client_id` from the request body, which a refresh token
     /// must have been issued to.
     presented_client: OnceLock<String>,
+    /// The authorization request's `nonce` and the person's sign-in time, which
+    /// the code carries into the ID token.
+    sign_in: OnceLock<SignIn>,
     rejection: Mutex<Option<OAuthError>>,
 }
 
@@ -69,4 +72,15 @@ impl FlowMemo {
     pub fn set_presented_client(&self, client_id: &str) {
         let _ = self.presented_client.set(client_id.to_owned());
     }
+
+    pub fn set_sign_in(&self, sign_in: SignIn) {
+        let _ = self.sign_in.set(sign_in);
+    }
+}
+
+/// What the authorization endpoint knows of the sign-in a code is issued for.
+#[derive(Clone, Debug, Default)]
+pub struct SignIn {
+    pub nonce: Option<String>,
+    pub auth_time: Option<i64>,
 }

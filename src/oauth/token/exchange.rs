@@ -103,5 +103,6 @@ pub async fn grant(
         scope: minted.scope,
         refresh_token: None,
         issued_token_type: Some(ACCESS_TOKEN_TYPE),
+        id_token: None,
     })
 }

@@ -34,6 +34,9 @@ pub struct TokenResponse {
     /// RFC 8693 §2.2.1, for token exchange answers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issued_token_type: Option<&'static str>,
+    /// OpenID Connect Core §3.1.3.3, for a code grant with `openid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 impl From<Issued> for TokenResponse {
@@ -45,6 +48,7 @@ impl From<Issued> for TokenResponse {
             scope: issued.scope,
             refresh_token: issued.refresh_token,
             issued_token_type: None,
+            id_token: issued.id_token,
         }
     }
 }

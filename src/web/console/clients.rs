@@ -21,6 +21,7 @@ struct ClientRow {
     scope: String,
     /// One per line, for the form's text area.
     redirect_uris: String,
+    post_logout_redirect_uris: String,
     created_at: String,
 }
 
@@ -29,6 +30,7 @@ impl From<Client> for ClientRow {
         ClientRow {
             grants: c.grants.iter().map(|g| g.name()).collect::<Vec<_>>().join(", "),
             redirect_uris: c.redirect_uris.join("\n"),
+            post_logout_redirect_uris: c.post_logout_redirect_uris.join("\n"),
             created_at: day(c.created_at),
             client_type: c.client_type.name(),
             confidential: c.client_type.is_confidential(),
@@ -82,6 +84,7 @@ pub async fn register(post: AppPost) -> Result<HttpResponse, ConsoleError> {
         name: form.text("name").unwrap_or_default().to_owned(),
         client_type: form.text("client_type").unwrap_or_default().parse()?,
         redirect_uris: lines(form.get("redirect_uris")),
+        post_logout_redirect_uris: lines(form.get("post_logout_redirect_uris")),
         grants: Vec::new(),
         scopes: vec![form.text("scopes").unwrap_or_default().to_owned()],
     };
@@ -136,6 +139,7 @@ pub async fn change(post: AppPost, path: web::Path<(String, String)>) -> Result<
     let state = &console.state;
     let changes = ClientChanges {
         redirect_uris: Some(lines(form.get("redirect_uris"))),
+        post_logout_redirect_uris: Some(lines(form.get("post_logout_redirect_uris"))),
         scopes: Some(vec![form.text("scopes").unwrap_or_default().to_owned()]),
     };
     clients::change(&state.store, &state.scopes, &app, &id, changes, state.clock.now()).await?;
