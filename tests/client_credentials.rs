@@ -425,14 +425,21 @@ async fn metadata_lists_what_the_server_offers(backend: Backend) {
     assert_eq!(oauth["subject_types_supported"], serde_json::json!(["public"]));
     assert_eq!(oauth["id_token_signing_alg_values_supported"], serde_json::json!(["ES256"]));
     // Every endpoint the document names is served: none answers 404 or 405.
-    let endpoints: Vec<(&String, &Value)> =
-        oauth.as_object().unwrap().iter().filter(|(k, _)| k.ends_with("_endpoint") || *k == "jwks_uri").collect();
+    let endpoints: Vec<(&String, &Value)> = oauth
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| k.ends_with("_endpoint") || *k == "jwks_uri")
+        .collect();
     assert_eq!(endpoints.len(), 7, "{endpoints:?}");
     for (name, url) in endpoints {
         let url = url.as_str().unwrap();
         let get = server.http.get(url).send().await.unwrap().status().as_u16();
         let post = server.http.post(url).send().await.unwrap().status().as_u16();
-        assert!(![404, 405].contains(&get) || ![404, 405].contains(&post), "{name} {url}: GET {get}, POST {post}");
+        assert!(
+            ![404, 405].contains(&get) || ![404, 405].contains(&post),
+            "{name} {url}: GET {get}, POST {post}"
+        );
     }
 
     let res = server.http.get(server.url("/.well-known/jwks.json")).send().await.unwrap();

@@ -222,7 +222,12 @@ async fn redirect_uri_mismatch_shows_a_page_and_never_redirects(backend: Backend
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{wrong}");
         assert!(res.headers().get("location").is_none(), "{wrong}");
         assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
-        assert!(res.text().await.unwrap().contains("Invalid sign-in request"));
+        let request_id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+        let html = res.text().await.unwrap();
+        // Spoken to the person, with the reference to quote and the detail for developers.
+        assert!(html.contains("This sign-in link is broken"), "{html}");
+        assert!(html.contains(&format!("quote this reference: <code>{request_id}</code>")), "{html}");
+        assert!(html.contains("redirect"), "{html}");
     }
     server.stop().await;
 }
@@ -276,7 +281,7 @@ async fn unknown_client_shows_a_page_and_never_redirects(backend: Backend) {
     let res = server.get_authorize(&browser(), &authorize_query("nobody", "mobile", "s")).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert!(res.headers().get("location").is_none());
-    assert!(res.text().await.unwrap().contains("Unknown application"));
+    assert!(res.text().await.unwrap().contains("We don&#39;t know this app"));
     // No client_id at all, and a repeated parameter.
     let res = server.get_authorize(&browser(), "response_type=code").await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);

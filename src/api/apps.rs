@@ -137,7 +137,8 @@ pub async fn update_app(admin: AppAdmin, body: ApiJson<UpdateAppRequest>) -> Res
     let AppAdmin { state, app: app_id, .. } = admin;
     let not_found = || ApiError::NotFound(format!("application `{app_id}` not found"));
     let body = body.into_inner();
-    let branding = apps::BrandingChanges { display_name: body.display_name, accent_colour: body.accent_colour };
+    let branding =
+        apps::BrandingChanges { display_name: body.display_name, accent_colour: body.accent_colour };
     if body.forward_auth.is_none() && branding.display_name.is_none() && branding.accent_colour.is_none() {
         return Err(ApiError::BadRequest("give forward_auth, display_name or accent_colour".into()));
     }
@@ -183,8 +184,12 @@ pub async fn put_logo(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    if !["image/png", "image/jpeg", "image/webp"].contains(&content_type.split(';').next().unwrap_or_default().trim()) {
-        return Err(ApiError::UnsupportedMediaType("send the logo as image/png, image/jpeg or image/webp".into()));
+    if !["image/png", "image/jpeg", "image/webp"]
+        .contains(&content_type.split(';').next().unwrap_or_default().trim())
+    {
+        return Err(ApiError::UnsupportedMediaType(
+            "send the logo as image/png, image/jpeg or image/webp".into(),
+        ));
     }
     let image = payload.to_bytes_limited(apps::LOGO_MAX_BYTES).await.map_err(|_| {
         ApiError::PayloadTooLarge(format!("a logo is at most {} bytes", apps::LOGO_MAX_BYTES))

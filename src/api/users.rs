@@ -50,7 +50,6 @@ pub struct UpdateUserRequest {
     pub enabled: Option<bool>,
 }
 
-
 #[derive(Serialize, ToSchema)]
 pub struct UserResponse {
     pub id: String,

@@ -145,7 +145,8 @@ impl ScopeModel {
                     "object `{name}` must be lowercase letters, digits, `_` or `-`"
                 )));
             }
-            let reserved = matches!(name.as_str(), "master" | "mobile") || NAMED.iter().any(|(n, _)| n == name);
+            let reserved =
+                matches!(name.as_str(), "master" | "mobile") || NAMED.iter().any(|(n, _)| n == name);
             if reserved || objects[..i].contains(name) {
                 return Err(ScopeError::Config(format!("object `{name}` is reserved or repeated")));
             }

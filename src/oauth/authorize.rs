@@ -165,7 +165,8 @@ async fn handle(
         if form.get("switch_account").is_some() {
             // "Not you? Switch account": the session ends and the login page
             // comes back for the same request.
-            let (fresh, new_cookie) = session::restart(state, session.take()).await.map_err(|e| e.to_string())?;
+            let (fresh, new_cookie) =
+                session::restart(state, session.take()).await.map_err(|e| e.to_string())?;
             session = Some(fresh);
             cookie = Some(new_cookie);
             user = None;
@@ -277,7 +278,10 @@ async fn handle(
             return Ok(with_cookie(redirect(state, url, post), cookie));
         }
         Some(_) => {
-            return Ok(invalid_request_page(req, &OAuthError::invalid_request("decision must be allow or deny")))
+            return Ok(invalid_request_page(
+                req,
+                &OAuthError::invalid_request("decision must be allow or deny"),
+            ))
         }
         None => !prompt.consent && remembered.contains(grantable),
     };
@@ -499,7 +503,8 @@ fn with_description(mut url: Url, description: &str) -> Url {
 /// redirect URI could not be verified, else a redirect with the error.
 async fn refuse(state: &AppState, memo: &FlowMemo, error: FlowError, req: &HttpRequest) -> HttpResponse {
     let method = req.method();
-    let reason = memo.rejection_or(OAuthError::invalid_request("client_id is missing or not valid"));
+    let reason =
+        memo.rejection_or(OAuthError::invalid_request("client_id or redirect_uri is missing or not valid"));
     match error {
         FlowError::Ignore => {
             tracing::info!(reason = %reason, "authorization request refused without redirect");

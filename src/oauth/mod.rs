@@ -27,9 +27,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/.well-known/openid-configuration", web::get().to(metadata::get_metadata))
     .route("/.well-known/jwks.json", web::get().to(metadata::get_jwks))
     .service(
-        web::resource("/userinfo")
-            .route(web::get().to(oidc::userinfo))
-            .route(web::post().to(oidc::userinfo)),
+        web::resource("/userinfo").route(web::get().to(oidc::userinfo)).route(web::post().to(oidc::userinfo)),
     )
     .service(
         web::resource("/logout")

@@ -138,7 +138,11 @@ pub async fn userinfo(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         }
     };
     if !principal.scope.has_openid() {
-        return bearer_error(StatusCode::FORBIDDEN, Some("insufficient_scope"), "the token lacks the openid scope");
+        return bearer_error(
+            StatusCode::FORBIDDEN,
+            Some("insufficient_scope"),
+            "the token lacks the openid scope",
+        );
     }
     let user = match principal.sub.as_deref() {
         Some(sub) => state.store.get_user(&principal.app, sub).await,
@@ -147,18 +151,21 @@ pub async fn userinfo(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
     let user = match user {
         Ok(Some(user)) if user.enabled => user,
         Ok(_) => {
-            return bearer_error(StatusCode::UNAUTHORIZED, Some("invalid_token"), "the token's person no longer exists")
+            return bearer_error(
+                StatusCode::UNAUTHORIZED,
+                Some("invalid_token"),
+                "the token's person no longer exists",
+            )
         }
         Err(e) => {
             tracing::error!(error = %e, "userinfo: user lookup failed");
             return HttpResponse::InternalServerError().finish();
         }
     };
-    let mut body = serde_json::to_value(IdentityClaims::of(&user, principal.scope)).unwrap_or_else(|_| json!({}));
+    let mut body =
+        serde_json::to_value(IdentityClaims::of(&user, principal.scope)).unwrap_or_else(|_| json!({}));
     body["sub"] = json!(user.id);
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
-        .json(body)
+    HttpResponse::Ok().insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store"))).json(body)
 }
 
 fn bearer(req: &HttpRequest) -> Option<&str> {
@@ -221,7 +228,11 @@ impl HintClaims {
 /// `id_token_hint` the person's session ends at once and the browser goes back
 /// to the registered `post_logout_redirect_uri`; without one, a page asks them
 /// to confirm (a form with the CSRF token).
-pub async fn end_session(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+pub async fn end_session(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     let state = state.into_inner();
     match handle_logout(&state, &req, payload).await {
         Ok(response) => response,
@@ -255,7 +266,9 @@ async fn handle_logout(
     let hint = match params.get("id_token_hint") {
         Some(token) => match state.signer.verify_id_token_hint::<HintClaims>(token) {
             Ok(claims) => Some(claims),
-            Err(e) => return Ok(broken_link(req, &Brand::tessera(), &format!("id_token_hint is not valid: {e}"))),
+            Err(e) => {
+                return Ok(broken_link(req, &Brand::tessera(), &format!("id_token_hint is not valid: {e}")))
+            }
         },
         None => None,
     };
@@ -345,7 +358,8 @@ async fn finish(
     }
     let mut response = match return_to {
         Some(ReturnTo { uri, state: client_state }) => {
-            let mut url = url::Url::parse(uri).map_err(|e| format!("a registered logout URI does not parse: {e}"))?;
+            let mut url =
+                url::Url::parse(uri).map_err(|e| format!("a registered logout URI does not parse: {e}"))?;
             if let Some(client_state) = client_state {
                 url.query_pairs_mut().append_pair("state", client_state);
             }

@@ -20,7 +20,8 @@ struct ClientRow {
     updated_at: i64,
 }
 
-const COLUMNS: &str = "id, app_id, name, client_type, secret_hash, redirect_uris, post_logout_redirect_uris, \
+const COLUMNS: &str =
+    "id, app_id, name, client_type, secret_hash, redirect_uris, post_logout_redirect_uris, \
      grants, scope, created_at, updated_at";
 
 impl TryFrom<ClientRow> for Client {
@@ -202,8 +203,10 @@ impl Store {
         scope: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let json = |uris: &[String]| serde_json::to_string(uris).map_err(|e| StoreError::Database(e.to_string()));
-        let (redirect_uris, post_logout_redirect_uris) = (json(redirect_uris)?, json(post_logout_redirect_uris)?);
+        let json =
+            |uris: &[String]| serde_json::to_string(uris).map_err(|e| StoreError::Database(e.to_string()));
+        let (redirect_uris, post_logout_redirect_uris) =
+            (json(redirect_uris)?, json(post_logout_redirect_uris)?);
         let changed = on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             let changed = sqlx::query(

@@ -33,9 +33,10 @@ impl Brand {
         Brand {
             name: app.shown_name().to_owned(),
             logo: app.logo.as_ref().map(|digest| logo_path(&app.id, digest)),
-            theme: app.accent_colour.as_ref().map(|colour| {
-                format!("/branding/{}/theme.css?v={}", app.id, colour.trim_start_matches('#'))
-            }),
+            theme: app
+                .accent_colour
+                .as_ref()
+                .map(|colour| format!("/branding/{}/theme.css?v={}", app.id, colour.trim_start_matches('#'))),
         }
     }
 
@@ -83,7 +84,10 @@ async fn get_logo(state: web::Data<AppState>, path: web::Path<String>, req: Http
     response
         .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400")))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .insert_header((header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox")))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; sandbox"),
+        ))
         .insert_header((header::ETAG, etag));
     if fresh {
         return response.finish();

@@ -252,9 +252,15 @@ impl JwtIssuer {
                 nonce: code.and_then(|c| c.nonce.as_deref()),
                 auth_time: code.and_then(|c| c.auth_time),
             };
-            let signed =
-                crate::oauth::oidc::mint_id_token(&state, &user, &grant.client_id, granted, &minted.token, facts)
-                    .map_err(|e| self.fail(OAuthError::Server(format!("signing the ID token failed: {e}"))))?;
+            let signed = crate::oauth::oidc::mint_id_token(
+                &state,
+                &user,
+                &grant.client_id,
+                granted,
+                &minted.token,
+                facts,
+            )
+            .map_err(|e| self.fail(OAuthError::Server(format!("signing the ID token failed: {e}"))))?;
             Some(signed)
         } else {
             None
