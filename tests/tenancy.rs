@@ -64,12 +64,17 @@ async fn endpoint_snapshot(store: &Store, app: &str) -> String {
     text
 }
 
+/// A logo another application would like to put on B's pages.
+const EVIL_PNG: &[u8] = b"\x89PNG\r\n\x1a\nevil";
+
 /// A body that the route would accept, so that a call that got past the tenancy
 /// check would really change something.
 fn body_for(method: &str, rel: &str, b_ids: &[&str]) -> Option<Value> {
     let body = match (method, rel) {
         ("post", "/apps") => json!({ "name": "evil" }),
-        ("patch", "/apps/{app}") => json!({ "forward_auth": true }),
+        ("patch", "/apps/{app}") => {
+            json!({ "forward_auth": true, "display_name": "evil", "accent_colour": "#000000" })
+        }
         ("post", r) if r.ends_with("/api-tokens") => {
             json!({ "name": "evil", "user": b_ids[0], "expires_at": "2099-01-01T00:00:00Z" })
         }
@@ -157,6 +162,14 @@ async fn victim(server: &TestServer) -> Victim {
     // Written now, so that the poller's write of this use is not taken for a change.
     server.state.endpoints.flush(&store).await.unwrap();
     store.record_token_use(&server.state.token_use.drain()).await.unwrap();
+    // B's brand: a name, a colour and a logo.
+    let brand = tessera::domain::apps::BrandingChanges {
+        display_name: Some(Some("B brand".into())),
+        accent_colour: Some(Some("#1b5e20".into())),
+    };
+    tessera::domain::apps::change_branding(&store, "default", brand).await.unwrap();
+    let logo = tessera::domain::apps::logo("image/png", b"\x89PNG\r\n\x1a\nB".to_vec()).unwrap();
+    store.put_logo("default", &logo, now).await.unwrap();
     let (b_sessions, _) = store.list_mobile_sessions("default", Default::default(), 0, 10, 0).await.unwrap();
     let b_session = b_sessions[0].id.clone();
     Victim {
@@ -254,6 +267,8 @@ async fn no_admin_route_lets_one_application_touch_another(backend: Backend) {
                 [b_user.as_str(), b_api.record.id.as_str(), b_mobile.record.id.as_str(), b_session.as_str()];
             if let Some(body) = body_for(method, rel, &b_ids) {
                 req = req.json(&body);
+            } else if rel.ends_with("/logo") && method == "put" {
+                req = req.header("content-type", "image/png").body(EVIL_PNG);
             }
             async move { (url.clone(), req.send().await.unwrap()) }
         };
