@@ -11,7 +11,7 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::Duration;
 
-use common::browser::{save_screenshot, Driver};
+use common::browser::{look, save_screenshot, Driver};
 use common::flow::{challenge, param, VERIFIER};
 use common::{Backend, TestServer};
 use fantoccini::Locator;
@@ -154,5 +154,191 @@ async fn a_person_denies_then_allows_in_a_real_browser() {
     assert!(body["refresh_token"].as_str().unwrap().starts_with("tsr_"));
     let claims = common::claims_unverified(body["access_token"].as_str().unwrap());
     assert_eq!(claims["department"], "north");
+    server.stop().await;
+}
+
+/// An application library (the `openidconnect` crate) signs a person in through
+/// tessera's branded pages in a real browser: discovery, the code flow with PKCE
+/// and a nonce, the ID token verified with the JWKS and its `at_hash`, userinfo,
+/// and RP-initiated logout back to the app. Each page is checked with axe-core
+/// and saved at phone and desktop widths (`oidc-*.png`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_openid_connect_library_signs_a_person_in_through_the_branded_pages() {
+    use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims};
+    use openidconnect::{
+        AccessTokenHash, AuthorizationCode, ClientId, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
+        PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
+    };
+
+    let Some(driver) = Driver::start() else { return };
+    let server = TestServer::start(Backend::Sqlite).await.unwrap();
+    let redirect_uri = app_callback();
+    let signed_out_uri = redirect_uri.replace("/cb", "/signed-out");
+    let app = server.env.cli_json(&["app", "create", "--name", "fieldops", "--json"]);
+    let (app_id, master) = (app["id"].as_str().unwrap(), app["master_token"].as_str().unwrap());
+    let admin = |method: reqwest::Method, path: &str| {
+        server.http.request(method, server.url(&format!("/admin/v1/apps/{app_id}{path}"))).bearer_auth(master)
+    };
+    let res = admin(reqwest::Method::PATCH, "")
+        .json(&serde_json::json!({"display_name": "Harbour Field Service", "accent_colour": "#0b6e4f"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let logo = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/logo.png")).unwrap();
+    let res = admin(reqwest::Method::PUT, "/logo")
+        .header("content-type", "image/png")
+        .body(logo)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let client_id = server.env.cli_json(&[
+        "client",
+        "create",
+        "--name",
+        "Harbour app",
+        "--type",
+        "public",
+        "--redirect-uri",
+        &redirect_uri,
+        "--post-logout-redirect-uri",
+        &signed_out_uri,
+        "--grant",
+        "authorization_code",
+        "--scope",
+        "openid email profile",
+        "--scope",
+        "places:read events:create",
+        "--app",
+        app_id,
+        "--json",
+    ])["client_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = server.env.cli(
+        &[
+            "user",
+            "create",
+            "--username",
+            "ada",
+            "--email",
+            "ada@harbour.example",
+            "--app",
+            app_id,
+            "--password-stdin",
+        ],
+        Some(&format!("{PASSWORD}\n")),
+    );
+    assert!(out.status.success());
+
+    // The library discovers the issuer and builds the authorization request.
+    let http = openidconnect::reqwest::ClientBuilder::new()
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let metadata =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(server.issuer.clone()).unwrap(), &http)
+            .await
+            .unwrap();
+    let client = CoreClient::from_provider_metadata(metadata, ClientId::new(client_id.clone()), None)
+        .set_redirect_uri(RedirectUrl::new(redirect_uri.clone()).unwrap());
+    let (pkce_challenge, pkce_verifier) = PkceCodeChallenge::new_random_sha256();
+    let (auth_url, csrf, nonce) = client
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .add_scope(Scope::new("email".into()))
+        .add_scope(Scope::new("profile".into()))
+        .add_scope(Scope::new("places:read".into()))
+        .add_scope(Scope::new("events:create".into()))
+        .set_pkce_challenge(pkce_challenge)
+        .url();
+
+    let profile = tempfile::tempdir().unwrap();
+    let browser = driver.browser(profile.path()).await;
+    let wait = |css: &'static str| {
+        let browser = browser.clone();
+        async move {
+            browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap()
+        }
+    };
+    browser.goto(auth_url.as_str()).await.unwrap();
+    wait("input[name=username]").await;
+    let text = browser.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+    assert!(text.contains("Harbour Field Service") && !text.contains("tessera"), "{text}");
+    look(&browser, "oidc-login").await;
+    browser.find(Locator::Css("input[name=username]")).await.unwrap().send_keys("ada").await.unwrap();
+    browser.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    browser.find(Locator::Css("button.primary")).await.unwrap().click().await.unwrap();
+
+    let allow = wait("button[name=decision][value=allow]").await;
+    let text = browser.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+    assert!(text.contains("It could also change your data") && text.contains("Add your events"), "{text}");
+    assert!(text.contains("Not you?") && text.contains("Switch account"), "{text}");
+    look(&browser, "oidc-consent").await;
+    allow.click().await.unwrap();
+    wait("#landed").await;
+    let landed = browser.current_url().await.unwrap();
+    let params: Vec<(String, String)> = landed.query_pairs().into_owned().collect();
+    assert_eq!(param(&params, "state"), Some(csrf.secret().as_str()));
+    let code = param(&params, "code").expect("a code").to_owned();
+
+    // The library redeems the code and validates the ID token as it would in an app.
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .unwrap()
+        .set_pkce_verifier(pkce_verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
+    let id_token = tokens.id_token().expect("an ID token");
+    let verifier = client.id_token_verifier();
+    let claims = id_token.claims(&verifier, &nonce).unwrap();
+    assert_eq!(claims.email().map(|e| e.as_str()), Some("ada@harbour.example"));
+    assert_eq!(claims.preferred_username().map(|u| u.as_str()), Some("ada"));
+    assert!(claims.auth_time().is_some());
+    let expected_hash = AccessTokenHash::from_token(
+        tokens.access_token(),
+        id_token.signing_alg().unwrap(),
+        id_token.signing_key(&verifier).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims.access_token_hash(), Some(&expected_hash));
+    // A nonce other than the one sent is refused by the library.
+    assert!(id_token.claims(&verifier, &Nonce::new("another".into())).is_err());
+    let userinfo: CoreUserInfoClaims =
+        client.user_info(tokens.access_token().clone(), None).unwrap().request_async(&http).await.unwrap();
+    assert_eq!(userinfo.subject().as_str(), claims.subject().as_str());
+    assert_eq!(userinfo.email().map(|e| e.as_str()), Some("ada@harbour.example"));
+
+    // A broken request of this application: its brand, a reference, plain words.
+    let broken = auth_url.as_str().replace("redirect_uri=", "redirect_uri=x");
+    browser.goto(&broken).await.unwrap();
+    wait("main h1").await;
+    let text = browser.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+    assert!(text.contains("Harbour Field Service") && text.contains("quote this reference"), "{text}");
+    look(&browser, "oidc-error").await;
+
+    // Signing out without a hint asks first; with one, the app gets the person back at once.
+    browser.goto(&server.url(&format!("/logout?client_id={client_id}"))).await.unwrap();
+    wait("form[action='/logout'] button").await;
+    look(&browser, "oidc-logout").await;
+    let logout = url::Url::parse_with_params(
+        &server.url("/logout"),
+        &[
+            ("id_token_hint", id_token.to_string().as_str()),
+            ("post_logout_redirect_uri", signed_out_uri.as_str()),
+            ("state", "bye"),
+        ],
+    )
+    .unwrap();
+    browser.goto(logout.as_str()).await.unwrap();
+    wait("#landed").await;
+    let landed = browser.current_url().await.unwrap();
+    assert_eq!(landed.as_str(), format!("{signed_out_uri}?state=bye"));
+    // Signed out: the next request shows the login page again.
+    browser.goto(auth_url.as_str()).await.unwrap();
+    wait("input[name=username]").await;
+    browser.close().await.unwrap();
     server.stop().await;
 }
