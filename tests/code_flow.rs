@@ -543,11 +543,21 @@ async fn many_usernames_from_one_address_are_slowed_down(backend: Backend) {
             .await;
         assert!(res.text().await.unwrap().contains("not correct"));
     }
+    // The wait doubles with each further failure from 1 s; four more guesses make
+    // it 16 s, so that a slow machine cannot outlast it before the next attempt.
+    for i in 20..24 {
+        let name = format!("guess{i}");
+        let res = server
+            .post_authorize(&b, &html, &[("csrf_token", &csrf), ("username", &name), ("password", "nope")])
+            .await;
+        let text = res.text().await.unwrap();
+        assert!(text.contains("not correct") || text.contains("Too many attempts"), "{text}");
+    }
     let res = server
         .post_authorize(&b, &html, &[("csrf_token", &csrf), ("username", "ada"), ("password", PASSWORD)])
         .await;
     assert!(res.text().await.unwrap().contains("Too many attempts"));
-    server.state.clock.advance(2);
+    server.state.clock.advance(301);
     let res = server
         .post_authorize(&b, &html, &[("csrf_token", &csrf), ("username", "ada"), ("password", PASSWORD)])
         .await;
