@@ -469,7 +469,7 @@ async fn branding_is_checked_before_it_is_stored(backend: Backend) {
     let Some(setup) = setup(backend).await else { return };
     let s = &setup;
     let patch = |body: Value| async move {
-        let res = admin(&s, reqwest::Method::PATCH, "").await.json(&body).send().await.unwrap();
+        let res = admin(s, reqwest::Method::PATCH, "").await.json(&body).send().await.unwrap();
         let status = res.status().as_u16();
         (status, res.json::<Value>().await.unwrap())
     };
@@ -493,7 +493,7 @@ async fn branding_is_checked_before_it_is_stored(backend: Backend) {
     assert_eq!(app["display_name"], Value::Null);
 
     let put = |content_type: &'static str, body: Vec<u8>| async move {
-        admin(&s, reqwest::Method::PUT, "/logo")
+        admin(s, reqwest::Method::PUT, "/logo")
             .await
             .header("content-type", content_type)
             .body(body)

@@ -71,6 +71,12 @@ fn control_character(value: &Value, at: String) -> Option<String> {
     }
 }
 
+/// Tells a field set to null (`Some(None)`) from a field left out (`None`), for
+/// `#[serde(default, deserialize_with = "present")]` on `Option<Option<String>>`.
+pub fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    <Option<String> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::control_character;
@@ -86,10 +92,4 @@ mod tests {
         assert!(control_character(&json!({ "a\u{0}": 1 }), String::new()).is_some());
         assert_eq!(control_character(&json!({ "name": "ä ok", "n": 1 }), String::new()), None);
     }
-}
-
-/// Tells a field set to null (`Some(None)`) from a field left out (`None`), for
-/// `#[serde(default, deserialize_with = "present")]` on `Option<Option<String>>`.
-pub fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    <Option<String> as serde::Deserialize>::deserialize(d).map(Some)
 }
