@@ -1,5 +1,7 @@
-//! Layered settings: `config/default.toml`, then `config/<env>.toml`, then
-//! `TESSERA__<SECTION>__<KEY>` environment variables.
+//! Layered settings: the built-in `default.toml` (compiled in), then a
+//! `config/default.toml` where one exists, then the built-in and on-disk
+//! `<env>.toml`, then `TESSERA__<SECTION>__<KEY>` environment variables. An
+//! installed binary runs from any directory: files only layer over what is built in.
 //!
 //! Invariant: a `Config` that `validate` accepted is safe to serve with; production
 //! never starts on development defaults (plain-http issuer, generated keys, no data key).
@@ -84,7 +86,20 @@ pub struct Config {
     pub security: SecurityConfig,
     pub cache: CacheConfig,
     pub endpoints: EndpointsConfig,
+    pub sweeper: SweeperConfig,
     pub log: LogConfig,
+}
+
+/// The sweeper keeps every growing table bounded (`domain::sweep`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweeperConfig {
+    /// How often a pass runs, in milliseconds.
+    pub interval_ms: u64,
+    /// Rows deleted per statement, so that no statement holds a lock for long.
+    pub batch: u32,
+    /// How long audit entries are kept, in seconds.
+    pub audit_retention: u64,
 }
 
 fn default_environment() -> Environment {
@@ -100,6 +115,9 @@ pub struct ServerConfig {
     /// A request body must arrive in full within this many milliseconds of the
     /// request's start; a slower one is refused (408, or 400 at OAuth endpoints).
     pub body_timeout_ms: u64,
+    /// Where `/metrics` is served: empty for the main address, else an address
+    /// of its own (and then not on the main one).
+    pub metrics_bind: String,
 }
 
 #[derive(Clone, Deserialize)]
@@ -227,20 +245,42 @@ pub struct EndpointsConfig {
 #[serde(deny_unknown_fields)]
 pub struct LogConfig {
     pub level: String,
+    pub format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 impl Config {
-    /// Loads `default.toml` and `<env>.toml` from `dir`, then applies `vars`
+    /// Loads the built-in `default.toml` and `<env>.toml`, each followed by the
+    /// file of that name in `dir` when there is one, then applies `vars`
     /// (normally `std::env::vars()`), then validates.
     pub fn load(
         dir: &Path,
         environment: Environment,
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Config, ConfigError> {
-        let mut table = read_table(&dir.join("default.toml"))?;
+        let mut table = toml::Table::new();
+        let mut names = vec!["default.toml".to_owned()];
         if environment != Environment::Development {
-            let layer = read_table(&dir.join(format!("{}.toml", environment.name())))?;
-            merge(&mut table, layer);
+            names.push(format!("{}.toml", environment.name()));
+        }
+        for name in names {
+            if let Some((_, text)) = BUILT_IN.iter().find(|(built, _)| *built == name) {
+                let built: toml::Table = text.parse().map_err(|source| ConfigError::Parse {
+                    path: PathBuf::from(format!("(built-in) {name}")),
+                    source,
+                })?;
+                merge(&mut table, built);
+            }
+            if let Some(layer) = read_optional_table(&dir.join(&name))? {
+                merge(&mut table, layer);
+            }
         }
         apply_variables(&mut table, vars)?;
         let mut config: Config = toml::Value::Table(table)
@@ -352,10 +392,23 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
     })
 }
 
-fn read_table(path: &Path) -> Result<toml::Table, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-    text.parse::<toml::Table>().map_err(|source| ConfigError::Parse { path: path.to_owned(), source })
+/// The configuration files compiled into the binary.
+const BUILT_IN: [(&str, &str); 3] = [
+    ("default.toml", include_str!("../config/default.toml")),
+    ("staging.toml", include_str!("../config/staging.toml")),
+    ("production.toml", include_str!("../config/production.toml")),
+];
+
+/// The table in `path`, or `None` when there is no such file.
+fn read_optional_table(path: &Path) -> Result<Option<toml::Table>, ConfigError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(ConfigError::Read { path: path.to_owned(), source }),
+    };
+    text.parse::<toml::Table>()
+        .map(Some)
+        .map_err(|source| ConfigError::Parse { path: path.to_owned(), source })
 }
 
 /// Deep merge: tables merge key by key, anything else in `over` replaces `base`.

@@ -9,7 +9,9 @@
 pub mod api;
 pub mod config;
 pub mod domain;
+pub mod metrics;
 pub mod oauth;
+pub mod ops;
 pub mod store;
 pub mod tokens;
 pub mod web;
@@ -18,6 +20,7 @@ mod web_context;
 pub use web_context::RequestId;
 
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,11 +29,11 @@ use ring::rand::SystemRandom;
 
 use crate::config::{Config, Environment};
 use crate::domain::client_cache::ClientCache;
-use crate::domain::keys::SigningKeyInfo;
+use crate::domain::keys::{KeyringError, Loaded};
 use crate::domain::scope::ScopeModel;
-use crate::store::{Store, StoreError};
-use crate::tokens::jwt::JwtSigner;
-use crate::tokens::keys::{self, KeyError, KeyOrigin, KeySet};
+use crate::store::{ChangeCounter, Store, StoreError};
+use crate::tokens::jwt::{JwtSigner, Signer};
+use crate::tokens::keys::{self, KeyError, KeyOrigin};
 
 /// Everything a request handler may use; built once at start.
 pub struct AppState {
@@ -39,7 +42,15 @@ pub struct AppState {
     pub issuer_url: url::Url,
     pub store: Store,
     pub scopes: ScopeModel,
-    pub signer: JwtSigner,
+    /// The active key's signer with the published keys and their JWKS, swapped
+    /// whole when the keys change (`tessera keys rotate`, a retired key's end).
+    pub signer: Signer,
+    /// The `keys` change counter the signer reflects, and when the published
+    /// set next changes by itself.
+    keys_version: AtomicI64,
+    keys_next_change: AtomicI64,
+    /// Counters and histograms for `/metrics`.
+    pub metrics: metrics::Metrics,
     pub clients: ClientCache,
     pub clock: domain::Clock,
     /// Platform token uses not yet written to the database.
@@ -52,8 +63,6 @@ pub struct AppState {
     pub data_keys: tokens::sealed::DataKeys,
     /// The RFC 8414 metadata document, serialized.
     pub metadata: actix_web::web::Bytes,
-    /// The JWKS document, serialized.
-    pub jwks: actix_web::web::Bytes,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +73,10 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Keys(#[from] KeyError),
+    #[error(transparent)]
+    Keyring(#[from] KeyringError),
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
     #[error(transparent)]
     Signer(#[from] tokens::jwt::JwtError),
     #[error("refusing to start in production: {0}")]
@@ -88,6 +101,38 @@ impl AppState {
             tracing::warn!(error = %e, "cannot reload the endpoint index; the next poll will");
         }
     }
+
+    /// Loads the keys again when the `keys` counter moved (a rotation or import
+    /// anywhere) or a retired key's tokens have all expired; answers whether the
+    /// signer changed.
+    pub async fn refresh_keys(&self) -> Result<bool, KeyringError> {
+        let version = self.store.change_version(ChangeCounter::Keys).await?;
+        let now = self.clock.now();
+        let next = self.keys_next_change.load(Ordering::Acquire);
+        if version == self.keys_version.load(Ordering::Acquire) && now < next {
+            return Ok(false);
+        }
+        let lifetime = self.config.tokens.access_token_ttl as i64;
+        let Some(loaded) =
+            domain::keys::load(&self.store, &self.data_keys, now, lifetime, &self.config.keys.dir).await?
+        else {
+            tracing::error!("no active signing key in the database; signing with the keys loaded before");
+            return Ok(false);
+        };
+        let active = loaded.set.active().kid.clone();
+        let signer = JwtSigner::new(
+            Arc::new(loaded.set),
+            self.config.issuer.clone(),
+            self.config.tokens.audience.clone(),
+        )
+        .map_err(|e| KeyringError::Sealed { kid: active.clone(), reason: e.to_string() })?;
+        self.signer.replace(signer);
+        self.keys_version.store(version, Ordering::Release);
+        self.keys_next_change.store(loaded.next_change.unwrap_or(i64::MAX), Ordering::Release);
+        self.metrics.key_reloaded();
+        tracing::info!(active = %active, "signing keys reloaded");
+        Ok(true)
+    }
 }
 
 /// Opens the database (migrating it), loads or (where allowed) generates the
@@ -96,7 +141,9 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
     let scopes = ScopeModel::new(&config.scopes).map_err(|e| config::ConfigError::Invalid(e.to_string()))?;
     let store = Store::connect(&config.database).await?;
     store.migrate().await?;
-    let key_set = load_keys(&config, &store).await?;
+    let data_keys = tokens::sealed::DataKeys::new(&load_data_keys(&config)?);
+    let keys_version = store.change_version(ChangeCounter::Keys).await?;
+    let loaded = load_keys(&config, &store, &data_keys).await?;
     let given = domain::platform_tokens::ensure_master_tokens(&store, domain::now())
         .await
         .map_err(|e| StoreError::Database(e.to_string()))?;
@@ -109,12 +156,11 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
             "no administrator yet: make one with `tessera admin create --username NAME --password-stdin`, then sign in at the console"
         );
     }
-    let jwks = actix_web::web::Bytes::copy_from_slice(key_set.jwks_json());
-    let signer = JwtSigner::new(Arc::new(key_set), config.issuer.clone(), config.tokens.audience.clone())?;
+    let keys_next_change = loaded.next_change.unwrap_or(i64::MAX);
+    let signer = JwtSigner::new(Arc::new(loaded.set), config.issuer.clone(), config.tokens.audience.clone())?;
     let metadata = actix_web::web::Bytes::from(oauth::metadata::document(&config, &scopes).to_string());
     let clients = ClientCache::default();
     clients.refresh(&store).await?;
-    let data_keys = tokens::sealed::DataKeys::new(&load_data_keys(&config)?);
     let endpoints = domain::endpoints::EndpointGuard::new(config.endpoints.call_buffer);
     endpoints.reload(&store).await?;
     let issuer_url = url::Url::parse(&config.issuer)
@@ -124,7 +170,10 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         issuer_url,
         store,
         scopes,
-        signer,
+        signer: Signer::new(signer),
+        keys_version: AtomicI64::new(keys_version),
+        keys_next_change: AtomicI64::new(keys_next_change),
+        metrics: metrics::Metrics::new()?,
         clients,
         clock: domain::Clock::default(),
         token_use: Default::default(),
@@ -132,7 +181,6 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         endpoints,
         data_keys,
         metadata,
-        jwks,
     })
 }
 
@@ -174,36 +222,38 @@ pub fn load_data_keys(config: &Config) -> Result<Vec<[u8; 32]>, StartError> {
     }
 }
 
-async fn load_keys(config: &Config, store: &Store) -> Result<KeySet, StartError> {
+/// The keys to sign with: key files in `keys.dir` not yet in the database are
+/// imported (the newest becomes active when it is newer than the active key);
+/// with no key at all, development generates one (into `keys.dir` too).
+async fn load_keys(
+    config: &Config,
+    store: &Store,
+    data_keys: &tokens::sealed::DataKeys,
+) -> Result<Loaded, StartError> {
     let rng = SystemRandom::new();
     let dir = &config.keys.dir;
-    let mut loaded = keys::load_dir(dir, &rng)?;
-    if loaded.is_empty() && config.keys.auto_generate {
-        let key = keys::generate(dir, KeyOrigin::Auto, domain::now(), &rng)?;
-        tracing::info!(kid = %key.kid, dir = %dir.display(), "generated a development signing key");
-        loaded.push(key);
+    let now = domain::now();
+    let lifetime = config.tokens.access_token_ttl as i64;
+    let imported = domain::keys::import(store, data_keys, keys::load_dir(dir, &rng)?, now).await?;
+    for kid in &imported {
+        tracing::info!(kid = %kid, dir = %dir.display(), "imported a signing key file into the database");
     }
+    let mut loaded = domain::keys::load(store, data_keys, now, lifetime, dir).await?;
+    if loaded.is_none() && config.keys.auto_generate {
+        let key = keys::generate(dir, KeyOrigin::Auto, now, &rng)?;
+        domain::keys::store_key(store, data_keys, &key, true, now).await?;
+        tracing::info!(kid = %key.kid, dir = %dir.display(), "generated a development signing key");
+        loaded = domain::keys::load(store, data_keys, now, lifetime, dir).await?;
+    }
+    let loaded = loaded.ok_or_else(|| KeyError::NoKeys(dir.clone()))?;
     if config.environment == Environment::Production {
-        if let Some(auto) = loaded.iter().find(|k| k.origin == KeyOrigin::Auto) {
+        if let Some((kid, _)) = loaded.origins.iter().find(|(_, origin)| *origin == KeyOrigin::Auto) {
             return Err(StartError::Production(format!(
-                "signing key {} was generated automatically; make production keys with `tessera --env production keys generate`",
-                auto.path.display()
+                "signing key {kid} was generated automatically; make production keys with `tessera --env production keys generate`",
             )));
         }
     }
-    let now = domain::now();
-    for key in &loaded {
-        store
-            .register_key(&SigningKeyInfo {
-                kid: key.kid.clone(),
-                alg: keys::ALGORITHM.to_owned(),
-                origin: key.origin.name().to_owned(),
-                created_at: key.created_at,
-                seen_at: now,
-            })
-            .await?;
-    }
-    Ok(KeySet::new(loaded, dir)?)
+    Ok(loaded)
 }
 
 /// A running server: its address, a handle to stop it, and the future that drives it.
@@ -212,6 +262,7 @@ pub struct Running {
     pub server: actix_web::dev::Server,
     pub state: Arc<AppState>,
     jobs: Vec<tokio::task::JoinHandle<()>>,
+    metrics_server: Option<actix_web::dev::ServerHandle>,
 }
 
 impl Running {
@@ -222,6 +273,9 @@ impl Running {
     /// Serves until the server is stopped (by its handle or a signal).
     pub async fn wait(self) -> std::io::Result<()> {
         let result = self.server.await;
+        if let Some(metrics) = &self.metrics_server {
+            metrics.stop(true).await;
+        }
         for job in &self.jobs {
             job.abort();
         }
@@ -244,24 +298,50 @@ pub fn serve(state: Arc<AppState>, listener: TcpListener) -> Result<Running, Sta
     let addr = listener.local_addr()?;
     let data = actix_web::web::Data::from(state.clone());
     let workers = state.config.server.workers;
+    let metrics_apart = !state.config.server.metrics_bind.is_empty();
+    let app_data = data.clone();
     let mut server = HttpServer::new(move || {
         App::new()
-            .app_data(data.clone())
+            .app_data(app_data.clone())
             .wrap(actix_web::middleware::from_fn(web_context::request_context))
             .configure(oauth::routes)
             .configure(web::routes)
             .configure(api::routes)
+            .configure(|cfg| ops::routes(cfg, !metrics_apart))
     })
     .listen(listener)?;
     if workers > 0 {
         server = server.workers(workers);
     }
     let server = server.run();
-    let jobs =
-        vec![tokio::spawn(poll_changes(state.clone())), tokio::spawn(record_endpoint_calls(state.clone()))];
+    // `/metrics` on an address of its own, for a scraper on a private network.
+    let metrics_server = if metrics_apart {
+        let bind = &state.config.server.metrics_bind;
+        let metrics_data = data.clone();
+        let listener = TcpListener::bind(bind).map_err(|e| {
+            std::io::Error::new(e.kind(), format!("cannot listen on server.metrics_bind {bind}: {e}"))
+        })?;
+        tracing::info!(addr = %listener.local_addr()?, "metrics served apart");
+        let metrics =
+            HttpServer::new(move || App::new().app_data(metrics_data.clone()).configure(ops::metrics_routes))
+                .workers(1)
+                .disable_signals()
+                .listen(listener)?
+                .run();
+        let handle = metrics.handle();
+        tokio::spawn(metrics);
+        Some(handle)
+    } else {
+        None
+    };
+    let jobs = vec![
+        tokio::spawn(poll_changes(state.clone())),
+        tokio::spawn(record_endpoint_calls(state.clone())),
+        tokio::spawn(sweep(state.clone())),
+    ];
     tracing::info!(%addr, issuer = %state.config.issuer, environment = %state.config.environment,
         database = state.store.backend(), "tessera serving");
-    Ok(Running { addr, server, state, jobs })
+    Ok(Running { addr, server, state, jobs, metrics_server })
 }
 
 /// Notices client changes made by other processes and drops the client cache;
@@ -287,6 +367,9 @@ async fn poll_changes(state: Arc<AppState>) {
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "cannot check for endpoint changes"),
         }
+        if let Err(e) = state.refresh_keys().await {
+            tracing::warn!(error = %e, "cannot check for signing key changes");
+        }
         write_token_use(&state).await;
     }
 }
@@ -300,25 +383,40 @@ async fn write_token_use(state: &AppState) {
     }
 }
 
-/// Writes the calls the endpoint check recorded, in batches, and deletes those
-/// past `endpoints.call_retention` once a minute.
+/// Writes the calls the endpoint check recorded, in batches.
 async fn record_endpoint_calls(state: Arc<AppState>) {
     let period = Duration::from_millis(state.config.endpoints.flush_interval_ms.max(10));
     let mut interval = tokio::time::interval(period);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last_sweep = None::<tokio::time::Instant>;
     loop {
         interval.tick().await;
         write_endpoint_calls(&state).await;
-        if last_sweep.is_none_or(|at| at.elapsed() >= Duration::from_secs(60)) {
-            last_sweep = Some(tokio::time::Instant::now());
-            let before = state.clock.now() - state.config.endpoints.call_retention as i64;
-            match domain::endpoints::sweep_calls(&state.store, before).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(deleted = n, "endpoint calls past their retention deleted"),
-                Err(e) => tracing::warn!(error = %e, "cannot delete old endpoint calls"),
+    }
+}
+
+/// Deletes rows past their lifetime, every `sweeper.interval_ms`.
+async fn sweep(state: Arc<AppState>) {
+    let period = Duration::from_millis(state.config.sweeper.interval_ms.max(10));
+    let mut interval = tokio::time::interval(period);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        sweep_now(&state).await;
+    }
+}
+
+/// One sweeper pass, with its figures in the log and the metrics.
+pub async fn sweep_now(state: &AppState) {
+    match domain::sweep::sweep_once(&state.store, &state.config, state.clock.now()).await {
+        Ok(report) => {
+            for (table, n) in &report.deleted {
+                state.metrics.swept(table, *n);
+            }
+            if report.total() > 0 {
+                tracing::info!(deleted = report.total(), "rows past their lifetime deleted");
             }
         }
+        Err(e) => tracing::warn!(error = %e, "the sweeper failed; the next pass tries again"),
     }
 }
 
@@ -327,6 +425,7 @@ async fn write_endpoint_calls(state: &AppState) {
         tracing::warn!(error = %e, "cannot write endpoint calls; they wait for the next try");
     }
     let dropped = state.endpoints.calls.take_dropped();
+    state.metrics.calls_dropped(dropped);
     if dropped > 0 {
         tracing::warn!(
             dropped,

@@ -10,10 +10,9 @@ use clap::{Args, Parser, Subcommand};
 use ring::rand::SystemRandom;
 use serde_json::json;
 
-use tessera::config::{Config, Environment};
+use tessera::config::{Config, Environment, LogFormat};
 use tessera::domain::apps::DEFAULT_APP;
 use tessera::domain::clients::{self, GrantType, NewClient};
-use tessera::domain::keys::SigningKeyInfo;
 use tessera::domain::scope::ScopeModel;
 use tessera::domain::users::{self, NewUser};
 use tessera::domain::{apps, now};
@@ -69,6 +68,11 @@ enum Command {
     /// Look at a token offline.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Delete every row past its lifetime now (one sweeper pass), and print how many.
+    Sweep {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -277,12 +281,29 @@ enum AdminCommand {
 
 #[derive(Subcommand)]
 enum KeysCommand {
-    /// Generate a new ES256 signing key; the newest key signs after the next start.
+    /// Generate a new ES256 signing key into the keys directory and the database,
+    /// where it becomes the active key on every running instance within one poll.
     Generate {
         #[arg(long)]
         json: bool,
     },
-    /// List the signing keys in the keys directory.
+    /// Make a new signing key active on every running instance within one poll,
+    /// without a restart; the previous key stays published until its tokens expire.
+    Rotate {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import PKCS#8 PEM key files into the database; the newest becomes active
+    /// when it is newer than the active key.
+    Import {
+        /// The key files.
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the signing keys and their state: active, retired (still published)
+    /// or expired.
     List {
         #[arg(long)]
         json: bool,
@@ -323,7 +344,12 @@ fn init_tracing(config: &Config, serving: bool) {
     let level = if serving { config.log.level.as_str() } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_new(level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match config.log.format {
+        LogFormat::Text => logs.init(),
+        // One JSON object per line, the span's fields (the request id) included.
+        LogFormat::Json => logs.json().with_current_span(true).with_span_list(false).init(),
+    }
 }
 
 async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
@@ -362,6 +388,20 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(cmd) => keys_command(cmd, &config).await,
+        Command::Sweep { json } => {
+            let store = open(&config).await?;
+            let report = tessera::domain::sweep::sweep_once(&store, &config, now()).await?;
+            if json {
+                let deleted: serde_json::Map<String, serde_json::Value> =
+                    report.deleted.iter().map(|(table, n)| ((*table).to_owned(), json!(n))).collect();
+                println!("{}", json!({ "deleted": deleted, "total": report.total() }));
+            } else {
+                for (table, n) in &report.deleted {
+                    println!("{table}\t{n}");
+                }
+            }
+            Ok(())
+        }
         Command::ApiToken(cmd) => api_token(cmd, &config).await,
         Command::Endpoint(cmd) => endpoint(cmd, &config).await,
         Command::EndpointToken(cmd) => endpoint_token(cmd, &config).await,
@@ -702,48 +742,66 @@ async fn user_create(args: UserCreate, config: &Config) -> anyhow::Result<()> {
 
 async fn keys_command(cmd: KeysCommand, config: &Config) -> anyhow::Result<()> {
     let rng = SystemRandom::new();
+    let store = open(config).await?;
+    let data_keys = tessera::tokens::sealed::DataKeys::new(&tessera::load_data_keys(config)?);
+    let lifetime = config.tokens.access_token_ttl as i64;
     match cmd {
         KeysCommand::Generate { json } => {
             let key = keys::generate(&config.keys.dir, KeyOrigin::Cli, now(), &rng)?;
-            let store = open(config).await?;
-            store
-                .register_key(&SigningKeyInfo {
-                    kid: key.kid.clone(),
-                    alg: keys::ALGORITHM.to_owned(),
-                    origin: key.origin.name().to_owned(),
-                    created_at: key.created_at,
-                    seen_at: key.created_at,
-                })
-                .await?;
+            tessera::domain::keys::store_key(&store, &data_keys, &key, true, now()).await?;
             if json {
                 println!("{}", json!({ "kid": key.kid, "path": key.path.display().to_string() }));
             } else {
                 println!("generated key {} in {}", key.kid, key.path.display());
-                println!("restart the server to sign with it");
+                println!("it signs on every running instance within one poll");
+            }
+        }
+        KeysCommand::Rotate { json } => {
+            let key = tessera::domain::keys::rotate(&store, &data_keys, now()).await?;
+            if json {
+                println!("{}", json!({ "kid": key.kid, "state": "active" }));
+            } else {
+                println!("key {} is active; it signs on every running instance within one poll", key.kid);
+                println!("the previous key stays in the JWKS until the tokens it signed have expired");
+            }
+        }
+        KeysCommand::Import { files, json } => {
+            let loaded = files.iter().map(|f| keys::load_file(f, &rng)).collect::<Result<Vec<_>, _>>()?;
+            let imported = tessera::domain::keys::import(&store, &data_keys, loaded, now()).await?;
+            if json {
+                println!("{}", json!({ "imported": imported }));
+            } else if imported.is_empty() {
+                println!("every key was already in the database");
+            } else {
+                for kid in &imported {
+                    println!("imported {kid}");
+                }
             }
         }
         KeysCommand::List { json } => {
-            let loaded = keys::load_dir(&config.keys.dir, &rng)?;
-            let active = loaded.last().map(|k| k.kid.clone());
+            let now = now();
+            let rows = store.list_keys().await?;
             if json {
-                let items: Vec<_> = loaded
+                let items: Vec<_> = rows
                     .iter()
                     .map(|k| {
-                        json!({ "kid": k.kid, "alg": keys::ALGORITHM, "origin": k.origin.name(),
-                                     "created_at": k.created_at, "active": Some(&k.kid) == active.as_ref() })
+                        let state = k.state(now, lifetime);
+                        json!({ "kid": k.kid, "alg": k.alg, "origin": k.origin, "created_at": k.created_at,
+                                "activated_at": k.activated_at, "retired_at": k.retired_at,
+                                "state": state.name(),
+                                "active": state == tessera::domain::keys::KeyState::Active })
                     })
                     .collect();
                 println!("{}", serde_json::Value::Array(items));
             } else {
-                for k in &loaded {
-                    let mark = if Some(&k.kid) == active.as_ref() { "active" } else { "published" };
+                for k in &rows {
                     println!(
                         "{}\t{}\t{}\t{}\t{}",
                         k.kid,
-                        keys::ALGORITHM,
-                        k.origin.name(),
+                        k.alg,
+                        k.origin,
                         k.created_at,
-                        mark
+                        k.state(now, lifetime).name()
                     );
                 }
             }

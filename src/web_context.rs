@@ -34,9 +34,10 @@ pub async fn request_context(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let timeout = req
-        .app_data::<actix_web::web::Data<crate::AppState>>()
-        .map(|state| Duration::from_millis(state.config.server.body_timeout_ms))
+    let state = req.app_data::<actix_web::web::Data<crate::AppState>>().cloned();
+    let timeout = state
+        .as_ref()
+        .map(|s| Duration::from_millis(s.config.server.body_timeout_ms))
         .unwrap_or(Duration::from_secs(5));
     let payload = req.take_payload();
     let timed: BoxedPayloadStream = Box::pin(TimedPayload {
@@ -53,17 +54,19 @@ pub async fn request_context(
         .map(str::to_owned)
         .unwrap_or_else(new_id);
     req.extensions_mut().insert(RequestId(id.clone()));
-    // The span and the timing cost something on every request; skip them when
-    // nothing would be written (the benchmark runs at `warn`).
+    let started = Instant::now();
+    // The span costs something on every request; skip it when nothing would be
+    // written (the benchmark runs at `warn`).
     if !tracing::enabled!(tracing::Level::INFO) {
         let mut res = next.call(req).await?;
         insert_id(&mut res, &id);
+        record(state.as_ref().map(|s| s.get_ref()), &res, started);
         return Ok(res);
     }
     let span = tracing::info_span!("request", id = %id, method = %req.method(), path = %req.path());
-    let started = Instant::now();
     let mut res = next.call(req).instrument(span.clone()).await?;
     insert_id(&mut res, &id);
+    record(state.as_ref().map(|s| s.get_ref()), &res, started);
     span.in_scope(|| {
         tracing::info!(
             status = res.status().as_u16(),
@@ -72,6 +75,20 @@ pub async fn request_context(
         )
     });
     Ok(res)
+}
+
+/// Counts the answer by route pattern (never the path: ids would make the
+/// series unbounded), method and status, with its latency.
+fn record<B>(state: Option<&crate::AppState>, res: &ServiceResponse<B>, started: Instant) {
+    let Some(state) = state else { return };
+    let request = res.request();
+    let route = request.match_pattern();
+    state.metrics.request(
+        route.as_deref().unwrap_or("unmatched"),
+        request.method().as_str(),
+        res.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
 }
 
 fn insert_id<B>(res: &mut ServiceResponse<B>, id: &str) {

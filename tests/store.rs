@@ -6,7 +6,6 @@ mod common;
 use common::{Backend, TestEnv};
 use tessera::domain::client_cache::ClientCache;
 use tessera::domain::clients::{self, ClientType, GrantType, NewClient};
-use tessera::domain::keys::SigningKeyInfo;
 use tessera::domain::scope::ScopeModel;
 use tessera::domain::users::{self, NewUser};
 use tessera::domain::{apps, DomainError};
@@ -18,7 +17,7 @@ on_both_backends!(
     clients_round_trip_with_only_a_hash_of_the_secret,
     client_changes_bump_the_counter_and_clear_caches,
     usernames_are_unique_per_application,
-    key_metadata_registers_once_and_tracks_sightings,
+    signing_keys_are_sealed_and_one_is_active,
     clients_of_an_unknown_application_are_refused,
 );
 
@@ -142,18 +141,42 @@ async fn usernames_are_unique_per_application(backend: Backend) {
     close(env, store).await;
 }
 
-async fn key_metadata_registers_once_and_tracks_sightings(backend: Backend) {
+async fn signing_keys_are_sealed_and_one_is_active(backend: Backend) {
+    use tessera::domain::keys::{self as keyring, KeyState};
+    use tessera::tokens::keys::{generate_in_memory, KeyOrigin};
+    use tessera::tokens::sealed::DataKeys;
     let Some((env, store, _, _)) = open(backend).await else { return };
-    let record = |seen_at| SigningKeyInfo {
-        kid: "k1".into(),
-        alg: "ES256".into(),
-        origin: "cli".into(),
-        created_at: 5,
-        seen_at,
-    };
-    store.register_key(&record(10)).await.unwrap();
-    store.register_key(&record(20)).await.unwrap();
-    assert_eq!(store.list_keys().await.unwrap(), vec![record(20)]);
+    let data_keys = DataKeys::new(&[[7u8; 32]]);
+    let rng = ring::rand::SystemRandom::new();
+    let first = generate_in_memory(KeyOrigin::Cli, 100, &rng).unwrap();
+    keyring::store_key(&store, &data_keys, &first, true, 100).await.unwrap();
+    let second = keyring::rotate(&store, &data_keys, 200).await.unwrap();
+    let rows = store.list_keys().await.unwrap();
+    assert_eq!(rows.len(), 2);
+    for row in &rows {
+        let sealed = row.private_key.as_deref().unwrap();
+        assert!(!sealed.windows(32).any(|w| first.pkcs8().windows(32).any(|p| p == w)), "sealed, not plain");
+    }
+    // What tokens a key signed live 600 s: a retired key is published that long.
+    assert_eq!(rows[0].state(250, 600), KeyState::Retired);
+    assert_eq!(rows[1].state(250, 600), KeyState::Active);
+    assert_eq!(rows[0].state(801, 600), KeyState::Expired);
+    let dir = std::path::Path::new("keys");
+    let loaded = keyring::load(&store, &data_keys, 250, 600, dir).await.unwrap().unwrap();
+    assert_eq!(loaded.set.active().kid, second.kid);
+    assert_eq!(loaded.set.keys().len(), 2);
+    assert_eq!(loaded.next_change, Some(800));
+    let later = keyring::load(&store, &data_keys, 801, 600, dir).await.unwrap().unwrap();
+    assert_eq!(later.set.keys().len(), 1);
+    assert_eq!(later.next_change, None);
+    // Another data key opens none of them.
+    assert!(keyring::load(&store, &DataKeys::new(&[[8u8; 32]]), 250, 600, dir).await.is_err());
+    // Importing a known key changes nothing; an older file does not take over.
+    assert!(keyring::import(&store, &data_keys, vec![], 300).await.unwrap().is_empty());
+    let old_file = generate_in_memory(KeyOrigin::Imported, 50, &rng).unwrap();
+    keyring::import(&store, &data_keys, vec![old_file], 300).await.unwrap();
+    let now_active = keyring::load(&store, &data_keys, 300, 600, dir).await.unwrap().unwrap();
+    assert_eq!(now_active.set.active().kid, second.kid);
     close(env, store).await;
 }
 

@@ -643,6 +643,11 @@ impl CallLog {
         self.dropped.fetch_add(lost, Ordering::Relaxed);
     }
 
+    /// Distinct entries waiting to be written.
+    pub fn pending(&self) -> usize {
+        self.pending.lock().map(|p| p.len()).unwrap_or(0)
+    }
+
     /// How many calls were dropped since the last look.
     pub fn take_dropped(&self) -> u64 {
         self.dropped.swap(0, Ordering::Relaxed)

@@ -15,7 +15,7 @@ use crate::store::Store;
 use crate::tokens::secret::Secret;
 
 /// Failures older than this no longer count.
-const FORGET_AFTER: i64 = 3600;
+pub const FORGET_AFTER: i64 = 3600;
 
 #[derive(Debug)]
 pub enum LoginOutcome {

@@ -645,6 +645,11 @@ impl UsageLog {
     pub fn drain(&self) -> Vec<(String, i64)> {
         self.0.lock().map(|mut uses| uses.drain().collect()).unwrap_or_default()
     }
+
+    /// Tokens whose use waits to be written.
+    pub fn pending(&self) -> usize {
+        self.0.lock().map(|uses| uses.len()).unwrap_or(0)
+    }
 }
 
 #[cfg(test)]

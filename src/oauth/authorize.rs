@@ -198,8 +198,12 @@ async fn handle(
                     user = Some(signed_in);
                     None
                 }
-                LoginOutcome::WrongCredentials => Some("The username or password is not correct.".to_owned()),
+                LoginOutcome::WrongCredentials => {
+                    state.metrics.failed_login("wrong_credentials");
+                    Some("The username or password is not correct.".to_owned())
+                }
                 LoginOutcome::Throttled { retry_after } => {
+                    state.metrics.failed_login("throttled");
                     Some(format!("Too many attempts. Please wait {retry_after} seconds and try again."))
                 }
             };

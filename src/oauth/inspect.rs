@@ -39,7 +39,7 @@ pub async fn find(state: &AppState, presented: &str) -> Result<Option<Found>, St
             let hash = secret::hash(presented.as_bytes());
             Ok(state.store.find_platform_token(&hash).await?.map(Found::Platform))
         }
-        None => Ok(state.signer.verify(presented).ok().map(Found::Access)),
+        None => Ok(state.signer.current().verify(presented).ok().map(Found::Access)),
     }
 }
 
@@ -126,7 +126,7 @@ pub async fn authenticate(state: &AppState, presented: &str) -> Result<Option<Pr
             Ok(cached.as_ref().as_ref().filter(|p| p.live(now)).cloned())
         }
         None => {
-            let Ok(claims) = state.signer.verify(presented) else {
+            let Ok(claims) = state.signer.current().verify(presented) else {
                 return Ok(None);
             };
             if state.store.is_access_token_revoked(&claims.jti).await? {

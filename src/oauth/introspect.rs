@@ -98,6 +98,7 @@ pub async fn post_introspect(
         }
         _ => IntrospectionResponse::default(),
     };
+    state.metrics.introspection(answer.token_kind.unwrap_or("unknown"), answer.active);
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .json(answer))

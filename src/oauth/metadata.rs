@@ -63,5 +63,5 @@ pub async fn get_jwks(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")))
         .content_type("application/jwk-set+json")
-        .body(state.jwks.clone())
+        .body(state.signer.current().keys().jwks_bytes())
 }

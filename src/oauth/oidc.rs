@@ -109,7 +109,7 @@ pub fn mint_id_token(
         azp: Some(client_id.to_owned()),
         identity: IdentityClaims::of(user, granted),
     };
-    state.signer.sign_id_token(&claims)
+    state.signer.current().sign_id_token(&claims)
 }
 
 /// Core §3.1.3.6: base64url of the left half of the SHA-256 of the token (ES256).
@@ -264,7 +264,7 @@ async fn handle_logout(
     };
     // The hint names the person and the client; an explicit client_id must agree.
     let hint = match params.get("id_token_hint") {
-        Some(token) => match state.signer.verify_id_token_hint::<HintClaims>(token) {
+        Some(token) => match state.signer.current().verify_id_token_hint::<HintClaims>(token) {
             Ok(claims) => Some(claims),
             Err(e) => {
                 return Ok(broken_link(req, &Brand::tessera(), &format!("id_token_hint is not valid: {e}")))

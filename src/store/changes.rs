@@ -12,6 +12,8 @@ pub enum ChangeCounter {
     /// Endpoints, their primary tokens, secondary endpoint tokens and mappings:
     /// what the endpoint check's index holds.
     Endpoints,
+    /// Signing keys: what every instance signs with and publishes.
+    Keys,
 }
 
 impl ChangeCounter {
@@ -20,6 +22,7 @@ impl ChangeCounter {
             ChangeCounter::Clients => "clients",
             ChangeCounter::Tokens => "tokens",
             ChangeCounter::Endpoints => "endpoints",
+            ChangeCounter::Keys => "keys",
         }
     }
 }

@@ -19,6 +19,7 @@ mod mobile_sessions;
 mod platform_tokens;
 mod refresh;
 mod sessions;
+mod sweep;
 mod user_types;
 mod users;
 
@@ -34,6 +35,7 @@ pub use changes::ChangeCounter;
 pub use endpoints::{CallFilter, EndpointChanges};
 pub use mobile_sessions::SessionFilter;
 pub use platform_tokens::{TokenChanges, TokenFilter};
+pub use sweep::Swept;
 
 use crate::config::{redact_url_password, DatabaseConfig};
 
@@ -214,6 +216,23 @@ impl Store {
             Store::Sqlite(_) => "sqlite",
             Store::Postgres(_) => "postgres",
         }
+    }
+
+    /// The pool's open and idle connections and its bound.
+    pub fn pool_figures(&self) -> crate::metrics::PoolFigures {
+        on_pool!(self, pool => crate::metrics::PoolFigures {
+            open: pool.size(),
+            idle: pool.num_idle(),
+            max: pool.options().get_max_connections(),
+        })
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(pool).await?;
+        });
+        Ok(())
     }
 
     pub async fn close(&self) {

@@ -56,6 +56,24 @@ pub enum JwtError {
     Invalid(String),
 }
 
+/// The signer in use: swapped whole (signer, keys and JWKS together) when the
+/// key set changes, read without a lock on every token.
+pub struct Signer(arc_swap::ArcSwap<JwtSigner>);
+
+impl Signer {
+    pub fn new(signer: JwtSigner) -> Signer {
+        Signer(arc_swap::ArcSwap::from_pointee(signer))
+    }
+
+    pub fn current(&self) -> arc_swap::Guard<Arc<JwtSigner>> {
+        self.0.load()
+    }
+
+    pub fn replace(&self, signer: JwtSigner) {
+        self.0.store(Arc::new(signer));
+    }
+}
+
 /// Mints and verifies access tokens with the server's key set.
 pub struct JwtSigner {
     keys: Arc<KeySet>,

@@ -1,5 +1,7 @@
-//! Signing keys: ES256 (P-256) key pairs kept as PKCS#8 PEM files in the keys
-//! directory, their key ids (RFC 7638 thumbprints) and the JWKS built from them.
+//! Signing keys: ES256 (P-256) key pairs, their key ids (RFC 7638 thumbprints)
+//! and the JWKS built from them. Keys live in the database, sealed under the
+//! data key (`domain::keys`); PKCS#8 PEM files in the keys directory are read
+//! to import them.
 //!
 //! Each file may carry RFC 7468 explanatory text before its PEM block:
 //! `tessera-origin: auto|cli` and `tessera-created: <unix seconds>`. `auto` marks a
@@ -28,6 +30,14 @@ pub enum KeyOrigin {
 }
 
 impl KeyOrigin {
+    pub fn parse(name: &str) -> KeyOrigin {
+        match name {
+            "auto" => KeyOrigin::Auto,
+            "cli" => KeyOrigin::Cli,
+            _ => KeyOrigin::Imported,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             KeyOrigin::Auto => "auto",
@@ -58,6 +68,8 @@ pub struct SigningKey {
     pub created_at: i64,
     pub path: PathBuf,
     pair: EcdsaKeyPair,
+    /// The PKCS#8 document, to seal into the database.
+    pkcs8: Vec<u8>,
     /// The public key as (x, y) base64url, for the JWK.
     x: String,
     y: String,
@@ -76,6 +88,21 @@ impl fmt::Debug for SigningKey {
 impl SigningKey {
     pub fn pair(&self) -> &EcdsaKeyPair {
         &self.pair
+    }
+
+    /// The private key as a PKCS#8 document (never logged; sealed before it is stored).
+    pub fn pkcs8(&self) -> &[u8] {
+        &self.pkcs8
+    }
+
+    /// A key read back from its PKCS#8 document (as the database keeps it, sealed).
+    pub fn from_der(
+        der: &[u8],
+        origin: KeyOrigin,
+        created_at: i64,
+        rng: &SystemRandom,
+    ) -> Result<SigningKey, KeyError> {
+        SigningKey::from_pkcs8(der, origin, created_at, PathBuf::new(), rng)
     }
 
     pub fn jwk(&self) -> Jwk<'_> {
@@ -113,7 +140,7 @@ impl SigningKey {
         let x = URL_SAFE_NO_PAD.encode(x);
         let y = URL_SAFE_NO_PAD.encode(y);
         let kid = thumbprint(&x, &y);
-        Ok(SigningKey { kid, origin, created_at, path, pair, x, y })
+        Ok(SigningKey { kid, origin, created_at, path, pair, pkcs8: der.to_vec(), x, y })
     }
 }
 
@@ -134,6 +161,13 @@ pub struct Jwk<'a> {
 fn thumbprint(x: &str, y: &str) -> String {
     let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
     URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, canonical.as_bytes()))
+}
+
+/// The key in the PEM file at `path`.
+pub fn load_file(path: &Path, rng: &SystemRandom) -> Result<SigningKey, KeyError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|source| KeyError::Dir { path: path.to_owned(), source })?;
+    parse_pem_file(&text, path.to_owned(), rng)
 }
 
 /// Every key in `dir`, oldest first. A missing directory holds no keys.
@@ -169,11 +203,7 @@ fn parse_pem_file(text: &str, path: PathBuf, rng: &SystemRandom) -> Result<Signi
             0 if line == "-----BEGIN PRIVATE KEY-----" => state = 1,
             0 => {
                 if let Some(value) = line.strip_prefix("tessera-origin:") {
-                    origin = match value.trim() {
-                        "auto" => KeyOrigin::Auto,
-                        "cli" => KeyOrigin::Cli,
-                        _ => KeyOrigin::Imported,
-                    };
+                    origin = KeyOrigin::parse(value.trim());
                 } else if let Some(value) = line.strip_prefix("tessera-created:") {
                     created_at = value.trim().parse().map_err(|_| malformed("bad tessera-created line"))?;
                 }
@@ -197,6 +227,13 @@ fn file_modified(path: &Path) -> Option<i64> {
     let modified = std::fs::metadata(path).ok()?.modified().ok()?;
     let secs = modified.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
     i64::try_from(secs).ok()
+}
+
+/// Generates a new key, kept in memory only (the caller stores it sealed).
+pub fn generate_in_memory(origin: KeyOrigin, now: i64, rng: &SystemRandom) -> Result<SigningKey, KeyError> {
+    let doc =
+        EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, rng).map_err(|_| KeyError::Random)?;
+    SigningKey::from_pkcs8(doc.as_ref(), origin, now, PathBuf::new(), rng)
 }
 
 /// Generates a new key into `dir` (created if missing, file mode 0600).
@@ -233,30 +270,38 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::write(path, bytes)
 }
 
-/// The published key set: every loaded key, in a JWKS document built once.
+/// The published key set: the active key and the retired ones whose tokens
+/// may still be live, in a JWKS document built once.
 pub struct KeySet {
     keys: Vec<SigningKey>,
-    jwks: Vec<u8>,
+    /// Index of the key new tokens are signed with.
+    active: usize,
+    jwks: bytes::Bytes,
 }
 
 impl KeySet {
+    /// The set of `keys`, the newest active.
     pub fn new(keys: Vec<SigningKey>, dir: &Path) -> Result<KeySet, KeyError> {
-        if keys.is_empty() {
-            return Err(KeyError::NoKeys(dir.to_owned()));
-        }
+        let newest = keys.last().map(|k| k.kid.clone()).ok_or_else(|| KeyError::NoKeys(dir.to_owned()))?;
+        KeySet::with_active(keys, &newest, dir)
+    }
+
+    /// The set of `keys`, with `active` signing.
+    pub fn with_active(keys: Vec<SigningKey>, active: &str, dir: &Path) -> Result<KeySet, KeyError> {
+        let active =
+            keys.iter().position(|k| k.kid == active).ok_or_else(|| KeyError::NoKeys(dir.to_owned()))?;
         #[derive(Serialize)]
         struct Jwks<'a> {
             keys: Vec<Jwk<'a>>,
         }
         let jwks = serde_json::to_vec(&Jwks { keys: keys.iter().map(SigningKey::jwk).collect() })
             .unwrap_or_default();
-        Ok(KeySet { keys, jwks })
+        Ok(KeySet { keys, active, jwks: jwks.into() })
     }
 
-    /// The key new tokens are signed with: the newest.
+    /// The key new tokens are signed with.
     pub fn active(&self) -> &SigningKey {
-        // `new` refuses an empty set, so the last element exists.
-        &self.keys[self.keys.len() - 1]
+        &self.keys[self.active]
     }
 
     pub fn find(&self, kid: &str) -> Option<&SigningKey> {
@@ -270,6 +315,11 @@ impl KeySet {
     /// The JWKS document (RFC 7517 §5), serialized.
     pub fn jwks_json(&self) -> &[u8] {
         &self.jwks
+    }
+
+    /// The same, as a shared buffer an answer can carry without a copy.
+    pub fn jwks_bytes(&self) -> bytes::Bytes {
+        self.jwks.clone()
     }
 }
 

@@ -79,12 +79,13 @@ pub fn mint_access_token(
 ) -> Result<Minted, crate::tokens::jwt::JwtError> {
     let now = state.clock.now();
     let scope = state.scopes.format(granted);
-    let jti = state.signer.new_jti();
+    let signer = state.signer.current();
+    let jti = signer.new_jti();
     let exp = now + state.config.tokens.access_token_ttl as i64;
     let claims = AccessClaims {
-        iss: Cow::Borrowed(state.signer.issuer()),
+        iss: Cow::Borrowed(signer.issuer()),
         sub: Cow::Borrowed(subject),
-        aud: Cow::Borrowed(state.signer.audience()),
+        aud: Cow::Borrowed(signer.audience()),
         exp,
         iat: now,
         jti: jti.clone(),
@@ -96,7 +97,7 @@ pub fn mint_access_token(
         user_type: person.map(|p| Cow::Borrowed(p.user_type)),
         sid: family.map(Cow::Borrowed),
     };
-    let token = state.signer.sign(&claims)?;
+    let token = signer.sign(&claims)?;
     Ok(Minted { token, jti, exp, scope })
 }
 
@@ -360,7 +361,7 @@ impl oxide_auth_async::primitives::Issuer for JwtIssuer {
     }
 
     async fn recover_token(&mut self, token: &str) -> Result<Option<Grant>, ()> {
-        let Ok(claims) = self.state.signer.verify(token) else {
+        let Ok(claims) = self.state.signer.current().verify(token) else {
             return Ok(None);
         };
         let scope = claims.scope.parse::<Scope>().map_err(|_| ())?;

@@ -88,11 +88,18 @@ pub async fn post_token(
     })?;
     let state: Arc<AppState> = state.into_inner();
     let response = match grant {
-        GrantType::ClientCredentials => client_credentials::grant(state, client, &form).await?,
-        GrantType::AuthorizationCode => authorization_code::grant(state, client, &form).await?,
-        GrantType::RefreshToken => refresh::grant(state, client, &form).await?,
-        GrantType::TokenExchange => exchange::grant(state, client, &form).await?,
+        GrantType::ClientCredentials => client_credentials::grant(state.clone(), client, &form).await?,
+        GrantType::AuthorizationCode => authorization_code::grant(state.clone(), client, &form).await?,
+        GrantType::RefreshToken => refresh::grant(state.clone(), client, &form).await?,
+        GrantType::TokenExchange => exchange::grant(state.clone(), client, &form).await?,
     };
+    state.metrics.token_issued("access_token", grant.name());
+    if response.refresh_token.is_some() {
+        state.metrics.token_issued("refresh_token", grant.name());
+    }
+    if response.id_token.is_some() {
+        state.metrics.token_issued("id_token", grant.name());
+    }
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .insert_header((header::PRAGMA, HeaderValue::from_static("no-cache")))

@@ -148,6 +148,7 @@ pub async fn callback(
     .map_err(|e| ConsoleError::BadRequest(format!("the sign-in did not finish: {e}")))?;
     let claims = state
         .signer
+        .current()
         .verify(&tokens.access_token)
         .map_err(|e| ConsoleError::Internal(format!("the console's own token does not verify: {e}")))?;
     let scope = state.scopes.parse(&claims.scope).unwrap_or(crate::domain::scope::ScopeSet::EMPTY);
