@@ -230,7 +230,7 @@ impl Store {
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> Result<(), StoreError> {
         on_pool!(self, pool => {
-            sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(pool).await?;
+            sqlx::query("SELECT 1").execute(pool).await?;
         });
         Ok(())
     }
