@@ -8,6 +8,11 @@
 //! `flow_bench refresh SECONDS CONCURRENCY`: refresh grants per second, each task
 //! following its own rotating refresh token.
 //!
+//! `flow_bench soak SECONDS CONCURRENCY`: the mixed use of bench/soak.sh: each task
+//! signs in (consent remembered after a client's first flow: 20 clients), refreshes
+//! ten times, introspects and revokes its last access token, and starts again; a
+//! login that ended (short lifetimes) is simply signed in again.
+//!
 //! Reads the server's database settings from the same TESSERA__* variables, to
 //! register the clients and the user it needs. Prints one `bench:` line.
 
@@ -31,15 +36,22 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 
 struct Bench {
     base: String,
+    /// A confidential client that introspects (`BENCH_INTROSPECTOR=id:secret`).
+    introspector: Option<(String, String)>,
     clients: Vec<String>,
     next: AtomicUsize,
     challenge: String,
 }
 
 fn csrf_of(html: &str) -> Result<String, Error> {
-    let marker = "name=\"csrf_token\" value=\"";
-    let start = html.find(marker).ok_or("no csrf_token")? + marker.len();
-    let end = html[start..].find('"').ok_or("unterminated csrf_token")? + start;
+    field_of(html, "csrf_token")
+}
+
+/// The value of the hidden field `name` of a page's form.
+fn field_of(html: &str, name: &str) -> Result<String, Error> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).ok_or_else(|| format!("no {name} field"))? + marker.len();
+    let end = html[start..].find('"').ok_or_else(|| format!("unterminated {name}"))? + start;
     Ok(html[start..end].to_owned())
 }
 
@@ -69,20 +81,33 @@ impl Bench {
             .finish();
         let url = format!("{}/authorize?{query}", self.base);
         let login = browser.get(&url).send().await?.error_for_status()?.text().await?;
-        let consent = browser
+        let signed_in = browser
             .post(&url)
-            .form(&[("csrf_token", csrf_of(&login)?.as_str()), ("username", "bench"), ("password", PASSWORD)])
+            .form(&[
+                ("csrf_token", csrf_of(&login)?.as_str()),
+                ("interaction", field_of(&login, "interaction")?.as_str()),
+                ("username", "bench"),
+                ("password", PASSWORD),
+            ])
             .send()
             .await?
-            .error_for_status()?
-            .text()
-            .await?;
-        let allowed = browser
-            .post(&url)
-            .form(&[("csrf_token", csrf_of(&consent)?.as_str()), ("decision", "allow")])
-            .send()
-            .await?;
-        let code = code_of(&allowed)?;
+            .error_for_status()?;
+        // Consent this client was given before is remembered: straight back to the app.
+        let code = if signed_in.status() == reqwest::StatusCode::SEE_OTHER {
+            code_of(&signed_in)?
+        } else {
+            let consent = signed_in.text().await?;
+            let allowed = browser
+                .post(&url)
+                .form(&[
+                    ("csrf_token", csrf_of(&consent)?.as_str()),
+                    ("interaction", field_of(&consent, "interaction")?.as_str()),
+                    ("decision", "allow"),
+                ])
+                .send()
+                .await?;
+            code_of(&allowed)?
+        };
         let token = browser
             .post(format!("{}/token", self.base))
             .form(&[
@@ -98,6 +123,42 @@ impl Bench {
             .json::<serde_json::Value>()
             .await?;
         Ok((client_id.clone(), token))
+    }
+}
+
+impl Bench {
+    /// One round of bench/soak.sh's mixed use: a sign-in, ten refreshes, an
+    /// introspection and a revocation.
+    async fn soak_round(&self, http: &reqwest::Client) -> Result<(), Error> {
+        let (client_id, mut token) = self.code_flow().await?;
+        for _ in 0..10 {
+            let Some(refresh) = token["refresh_token"].as_str().map(str::to_owned) else { break };
+            let res = http
+                .post(format!("{}/token", self.base))
+                .form(&[("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", &refresh)])
+                .send()
+                .await?;
+            if res.status() != 200 {
+                // The login ended (the soak's short lifetimes): sign in again next round.
+                break;
+            }
+            token = res.json().await?;
+        }
+        let access = token["access_token"].as_str().ok_or("no access token")?.to_owned();
+        if let Some((id, secret)) = &self.introspector {
+            http.post(format!("{}/introspect", self.base))
+                .basic_auth(id, Some(secret))
+                .form(&[("token", &access)])
+                .send()
+                .await?
+                .error_for_status()?;
+        }
+        http.post(format!("{}/revoke", self.base))
+            .form(&[("token", access.as_str()), ("client_id", client_id.as_str())])
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
     }
 }
 
@@ -148,7 +209,10 @@ async fn setup(flows: usize) -> Result<Bench, Error> {
     store.close().await;
     let digest = ring::digest::digest(&ring::digest::SHA256, VERIFIER.as_bytes());
     let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
-    Ok(Bench { base, clients, next: AtomicUsize::new(0), challenge })
+    let introspector = std::env::var("BENCH_INTROSPECTOR")
+        .ok()
+        .and_then(|v| v.split_once(':').map(|(id, secret)| (id.to_owned(), secret.to_owned())));
+    Ok(Bench { base, introspector, clients, next: AtomicUsize::new(0), challenge })
 }
 
 fn percentile(sorted: &[u128], p: f64) -> u128 {
@@ -166,7 +230,11 @@ async fn main() -> Result<(), Error> {
     let seconds: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10);
     let concurrency: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(8);
     // Enough fresh clients that no flow finds consent already given.
-    let flows_needed = if mode == "code" { (seconds as usize) * 200 } else { concurrency };
+    let flows_needed = match mode.as_str() {
+        "code" => (seconds as usize) * 200,
+        "soak" => 20,
+        _ => concurrency,
+    };
     let bench = Arc::new(setup(flows_needed).await?);
     let deadline = Instant::now() + Duration::from_secs(seconds);
 
@@ -188,6 +256,7 @@ async fn main() -> Result<(), Error> {
             while Instant::now() < deadline {
                 let started = Instant::now();
                 let ok = match mode.as_str() {
+                    "soak" => bench.soak_round(&http).await.is_ok(),
                     "refresh" => {
                         let Some(token) = refresh.take() else { break };
                         let res = http
