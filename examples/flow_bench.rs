@@ -135,7 +135,11 @@ impl Bench {
             let Some(refresh) = token["refresh_token"].as_str().map(str::to_owned) else { break };
             let res = http
                 .post(format!("{}/token", self.base))
-                .form(&[("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", &refresh)])
+                .form(&[
+                    ("grant_type", "refresh_token"),
+                    ("client_id", &client_id),
+                    ("refresh_token", &refresh),
+                ])
                 .send()
                 .await?;
             if res.status() != 200 {

@@ -552,3 +552,29 @@ async fn two_instances_over_one_postgres_behave_as_one() {
     assert!(b.terminate().success());
     a.stop().await;
 }
+
+/// `server.metrics_bind`: `/metrics` on an address of its own, and not on the main one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_can_be_served_apart() {
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let env = TestEnv::with(
+        Backend::Sqlite,
+        tessera::config::Environment::Development,
+        &[("TESSERA__SERVER__METRICS_BIND", &bind)],
+    )
+    .await
+    .unwrap();
+    let server = env.start().await;
+    assert_eq!(server.http.get(server.url("/.well-known/jwks.json")).send().await.unwrap().status(), 200);
+    assert_eq!(server.http.get(server.url("/metrics")).send().await.unwrap().status(), 404);
+    let res = server.http.get(format!("http://{bind}/metrics")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let figures = parse_metrics(&res.text().await.unwrap());
+    assert_eq!(
+        figures
+            ["tessera_http_requests_total{method=\"GET\",route=\"/.well-known/jwks.json\",status=\"200\"}"],
+        1.0
+    );
+    server.stop().await;
+}
