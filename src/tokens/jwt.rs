@@ -144,21 +144,30 @@ impl JwtSigner {
     /// Verifies an ID token this server issued (signature, `typ`, issuer), expired
     /// or not: RP-initiated logout accepts an expired one as a hint (§2).
     pub fn verify_id_token_hint<T: serde::de::DeserializeOwned>(&self, token: &str) -> Result<T, JwtError> {
-        let invalid = |e: jsonwebtoken::errors::Error| JwtError::Invalid(e.to_string());
-        let header = jsonwebtoken::decode_header(token).map_err(invalid)?;
-        if header.typ.as_deref() != Some("JWT") {
-            return Err(JwtError::Invalid("not an ID token".into()));
-        }
-        let kid = header.kid.ok_or_else(|| JwtError::Invalid("no kid".into()))?;
-        let key = self.keys.find(&kid).ok_or_else(|| JwtError::Invalid("unknown kid".into()))?;
-        let (x, y) = key.public_coordinates();
-        let decoding = jsonwebtoken::DecodingKey::from_ec_components(x, y).map_err(invalid)?;
+        let decoding = self.key_for(token, |typ| typ == "JWT", "not an ID token")?;
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
         validation.set_issuer(&[&self.issuer]);
         validation.validate_exp = false;
         validation.validate_aud = false;
         validation.required_spec_claims.clear();
         Ok(jsonwebtoken::decode::<T>(token, &decoding, &validation).map_err(invalid)?.claims)
+    }
+
+    /// The published key that `token`'s header names, when its `typ` passes `typ_ok`.
+    fn key_for(
+        &self,
+        token: &str,
+        typ_ok: impl Fn(&str) -> bool,
+        wrong_typ: &str,
+    ) -> Result<jsonwebtoken::DecodingKey, JwtError> {
+        let header = jsonwebtoken::decode_header(token).map_err(invalid)?;
+        if !header.typ.as_deref().is_some_and(typ_ok) {
+            return Err(JwtError::Invalid(wrong_typ.to_owned()));
+        }
+        let kid = header.kid.ok_or_else(|| JwtError::Invalid("no kid".into()))?;
+        let key = self.keys.find(&kid).ok_or_else(|| JwtError::Invalid("unknown kid".into()))?;
+        let (x, y) = key.public_coordinates();
+        jsonwebtoken::DecodingKey::from_ec_components(x, y).map_err(invalid)
     }
 
     fn sign_with(&self, header_b64: &str, payload: &[u8]) -> Result<String, JwtError> {
@@ -175,15 +184,8 @@ impl JwtSigner {
 
     /// Verifies signature, `typ`, issuer, audience and expiry; answers the claims.
     pub fn verify(&self, token: &str) -> Result<AccessClaims<'static>, JwtError> {
-        let invalid = |e: jsonwebtoken::errors::Error| JwtError::Invalid(e.to_string());
-        let header = jsonwebtoken::decode_header(token).map_err(invalid)?;
-        if header.typ.as_deref().map(|t| t.eq_ignore_ascii_case("at+jwt")) != Some(true) {
-            return Err(JwtError::Invalid("not an at+jwt token".into()));
-        }
-        let kid = header.kid.ok_or_else(|| JwtError::Invalid("no kid".into()))?;
-        let key = self.keys.find(&kid).ok_or_else(|| JwtError::Invalid("unknown kid".into()))?;
-        let (x, y) = key.public_coordinates();
-        let decoding = jsonwebtoken::DecodingKey::from_ec_components(x, y).map_err(invalid)?;
+        let decoding =
+            self.key_for(token, |typ| typ.eq_ignore_ascii_case("at+jwt"), "not an at+jwt token")?;
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
@@ -192,6 +194,10 @@ impl JwtSigner {
             jsonwebtoken::decode::<AccessClaims<'static>>(token, &decoding, &validation).map_err(invalid)?;
         Ok(data.claims)
     }
+}
+
+fn invalid(e: jsonwebtoken::errors::Error) -> JwtError {
+    JwtError::Invalid(e.to_string())
 }
 
 #[cfg(test)]
