@@ -3,14 +3,14 @@
 #
 # Mixed load for MINUTES (10 by default) against one server on core 1 (one worker):
 #   - sign-ins through the pages, refreshes, introspections and revocations
-#     (examples/flow_bench soak, 4 tasks),
+#     (examples/flow_bench soak, 4 tasks, a user each),
 #   - client-credentials tokens and their introspection (wrk, 8 connections each),
 #   - endpoint checks (wrk, 8 connections),
 # with lifetimes shortened so that every table reaches its steady state within the
 # run: access tokens 60 s, codes 30 s, refresh tokens 120 s within 180 s, browser
 # sessions 120 s, endpoint calls and audit entries 120 s, a sweeper pass every 10 s.
 # Prints the row count of each table and the server's resident memory at the start
-# (idle), every minute, at the end of the load and idle again 30 s later.
+# (idle), every minute, at the end of the load and idle again 30 s and 90 s later.
 # Target: counts stop growing once lifetimes are reached; memory under 150 MiB under
 # load and under 50 MiB idle.
 set -euo pipefail
@@ -82,6 +82,8 @@ wait "$flows" "$tokens" "$introspections" "$checks"
 report "end of load"
 sleep 30
 report "idle 30 s later"
+sleep 60
+report "idle 90 s later"
 echo "peak rss_mib=$peak"
 echo "flows:          $(grep '^bench:' "$work/flows")"
 echo "tokens:         $(grep '^bench:' "$work/tokens")"

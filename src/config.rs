@@ -126,6 +126,8 @@ pub struct DatabaseConfig {
     pub url: String,
     pub max_connections: u32,
     pub busy_timeout_ms: u64,
+    /// A pooled connection idle this long is closed.
+    pub idle_timeout_ms: u64,
 }
 
 impl fmt::Debug for DatabaseConfig {

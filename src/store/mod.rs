@@ -173,6 +173,7 @@ impl Store {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(config.max_connections)
+                .idle_timeout(Duration::from_millis(config.idle_timeout_ms))
                 .acquire_timeout(Duration::from_secs(10))
                 .connect(url)
                 .await
@@ -196,6 +197,7 @@ impl Store {
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(config.max_connections)
+            .idle_timeout(Duration::from_millis(config.idle_timeout_ms))
             .connect_with(options)
             .await
             .map_err(|e| fail(e.to_string()))?;
