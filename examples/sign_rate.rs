@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ring::rand::SystemRandom;
-use tessera::tokens::jwt::{AccessClaims, JwtSigner};
+use tessera::tokens::jwt::{AccessClaims, JwtSigner, StatusListRef, TokenStatus};
 use tessera::tokens::keys::{self, KeyOrigin, KeySet};
 
 fn rate(seconds: f64, mut f: impl FnMut()) -> f64 {
@@ -53,6 +53,9 @@ fn main() {
         department: None,
         user_type: None,
         sid: None,
+        status: Some(TokenStatus {
+            status_list: StatusListRef { idx: 123_456, uri: "http://127.0.0.1:8080/statuslists/1".into() },
+        }),
     };
     let sample = signer.sign(&claims).expect("sign");
     let input = sample.rsplit_once('.').expect("jws").0.to_owned();

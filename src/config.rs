@@ -86,8 +86,23 @@ pub struct Config {
     pub security: SecurityConfig,
     pub cache: CacheConfig,
     pub endpoints: EndpointsConfig,
+    pub status: StatusConfig,
     pub sweeper: SweeperConfig,
     pub log: LogConfig,
+}
+
+/// Token status lists (`domain::status`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusConfig {
+    /// Indexes per list.
+    pub list_size: u64,
+    /// Indexes an instance takes from the database at a time.
+    pub block: u64,
+    /// Seconds a verifier may cache a list.
+    pub ttl: u64,
+    /// Seconds a signed list is valid.
+    pub validity: u64,
 }
 
 /// The sweeper keeps every growing table bounded (`domain::sweep`).
@@ -301,6 +316,13 @@ impl Config {
 
     /// Checks that hold in every environment, then production's own.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        let status = &self.status;
+        if status.block == 0 || status.list_size < status.block || status.list_size % 8 != 0 {
+            return Err(ConfigError::Invalid(
+                "status.list_size must be a multiple of 8 and at least status.block, which must be positive"
+                    .into(),
+            ));
+        }
         let issuer = url::Url::parse(&self.issuer)
             .map_err(|_| ConfigError::Invalid(format!("issuer `{}` is not a URL", self.issuer)));
         if self.environment == Environment::Production {

@@ -51,6 +51,8 @@ pub struct AppState {
     keys_next_change: AtomicI64,
     /// Counters and histograms for `/metrics`.
     pub metrics: metrics::Metrics,
+    /// Token status lists: the indexes this instance hands out, the lists it serves.
+    pub status: domain::status::StatusLists,
     pub clients: ClientCache,
     pub clock: domain::Clock,
     /// Platform token uses not yet written to the database.
@@ -174,6 +176,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         keys_version: AtomicI64::new(keys_version),
         keys_next_change: AtomicI64::new(keys_next_change),
         metrics: metrics::Metrics::new()?,
+        status: Default::default(),
         clients,
         clock: domain::Clock::default(),
         token_use: Default::default(),
@@ -369,6 +372,11 @@ async fn poll_changes(state: Arc<AppState>) {
         }
         if let Err(e) = state.refresh_keys().await {
             tracing::warn!(error = %e, "cannot check for signing key changes");
+        }
+        let signer = state.signer.current();
+        let now = state.clock.now();
+        if let Err(e) = state.status.rebuild(&state.store, &state.config, &signer, now, false).await {
+            tracing::warn!(error = %e, "cannot sign the token status lists again");
         }
         write_token_use(&state).await;
     }

@@ -27,6 +27,8 @@ pub enum CodeRedemption {
         family_id: Option<String>,
         access_jti: Option<String>,
         access_expires_at: Option<i64>,
+        /// The access token's status list and index.
+        access_status: Option<(i64, i64)>,
     },
     Expired,
     Unknown,

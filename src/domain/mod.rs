@@ -12,6 +12,7 @@ pub mod keys;
 pub mod login;
 pub mod platform_tokens;
 pub mod scope;
+pub mod status;
 pub mod sweep;
 pub mod user_types;
 pub mod users;

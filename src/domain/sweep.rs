@@ -57,6 +57,8 @@ pub async fn sweep_once(store: &Store, config: &Config, now: i64) -> Result<Swee
         tokio::task::yield_now().await;
     }
     report.deleted.push(("refresh_families", families));
+    let lists = store.sweep_status_lists(now - config.tokens.access_token_ttl as i64).await?;
+    report.deleted.push(("status_lists", lists));
     let calls = super::endpoints::sweep_calls(store, now - config.endpoints.call_retention as i64).await?;
     report.deleted.push(("endpoint_calls", calls));
     Ok(report)

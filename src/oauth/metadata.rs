@@ -58,6 +58,30 @@ pub async fn get_metadata(state: web::Data<AppState>) -> HttpResponse {
         .body(state.metadata.clone())
 }
 
+/// `GET /statuslists/{id}`: a token status list (draft-ietf-oauth-status-list
+/// §8), signed, from memory; verifiers may keep it for its `ttl`.
+pub async fn get_status_list(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+    let Ok(list_id) = path.parse::<i64>() else {
+        return HttpResponse::NotFound()
+            .content_type("text/plain; charset=utf-8")
+            .body("no such status list");
+    };
+    let signer = state.signer.current();
+    match state.status.get(&state.store, &state.config, &signer, list_id, state.clock.now()).await {
+        Ok(Some(list)) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, format!("public, max-age={}", list.ttl)))
+            .content_type("application/statuslist+jwt")
+            .body(list.jwt),
+        Ok(None) => {
+            HttpResponse::NotFound().content_type("text/plain; charset=utf-8").body("no such status list")
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot sign the status lists");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
+
 /// `GET /.well-known/jwks.json`.
 pub async fn get_jwks(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()

@@ -26,6 +26,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/.well-known/oauth-authorization-server", web::get().to(metadata::get_metadata))
     .route("/.well-known/openid-configuration", web::get().to(metadata::get_metadata))
     .route("/.well-known/jwks.json", web::get().to(metadata::get_jwks))
+    .route("/statuslists/{id}", web::get().to(metadata::get_status_list))
     .service(
         web::resource("/userinfo").route(web::get().to(oidc::userinfo)).route(web::post().to(oidc::userinfo)),
     )

@@ -39,6 +39,12 @@ pub async fn post_revoke(
                 return Err(not_yours());
             }
             state.store.revoke_access_token(&claims.jti, claims.exp).await.map_err(server_error)?;
+            // Offline verifiers learn of it from the token's status list.
+            let at = claims.status.as_ref().and_then(|s| {
+                let list = crate::domain::status::list_of_uri(&state.config.issuer, &s.status_list.uri)?;
+                Some((list, s.status_list.idx))
+            });
+            state.store.revoke_status(at, &claims.jti, claims.exp).await.map_err(server_error)?;
         }
         // No platform kind is revocable by a client (the registry says so); they
         // are rotated, disabled or deleted through the admin API.

@@ -14,6 +14,8 @@ pub enum ChangeCounter {
     Endpoints,
     /// Signing keys: what every instance signs with and publishes.
     Keys,
+    /// Revocations that set a bit of a token status list.
+    Status,
 }
 
 impl ChangeCounter {
@@ -23,6 +25,7 @@ impl ChangeCounter {
             ChangeCounter::Tokens => "tokens",
             ChangeCounter::Endpoints => "endpoints",
             ChangeCounter::Keys => "keys",
+            ChangeCounter::Status => "status",
         }
     }
 }

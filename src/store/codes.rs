@@ -22,6 +22,8 @@ struct SpentCode {
     family_id: Option<String>,
     access_jti: Option<String>,
     access_expires_at: Option<i64>,
+    access_status_list: Option<i64>,
+    access_status_idx: Option<i64>,
 }
 
 impl Store {
@@ -69,15 +71,24 @@ impl Store {
         let replay = on_pool!(self, pool => {
             sqlx::query_as::<_, SpentCode>(
                 "UPDATE authorization_codes SET replayed_at = $2 WHERE code_hash = $1 AND used_at IS NOT NULL \
-                 RETURNING used_at, family_id, access_jti, access_expires_at",
+                 RETURNING used_at, family_id, access_jti, access_expires_at, access_status_list, access_status_idx",
             )
             .bind(code_hash)
             .bind(now)
             .fetch_optional(pool)
             .await?
         });
-        if let Some(SpentCode { used_at: Some(_), family_id, access_jti, access_expires_at }) = replay {
-            return Ok(CodeRedemption::Replayed { family_id, access_jti, access_expires_at });
+        if let Some(SpentCode {
+            used_at: Some(_),
+            family_id,
+            access_jti,
+            access_expires_at,
+            access_status_list,
+            access_status_idx,
+        }) = replay
+        {
+            let access_status = access_status_list.zip(access_status_idx);
+            return Ok(CodeRedemption::Replayed { family_id, access_jti, access_expires_at, access_status });
         }
         let exists = on_pool!(self, pool => {
             sqlx::query_scalar::<_, i64>("SELECT expires_at FROM authorization_codes WHERE code_hash = $1")
@@ -96,16 +107,19 @@ impl Store {
         family_id: Option<&str>,
         access_jti: &str,
         access_expires_at: i64,
+        access_status: (i64, i64),
     ) -> Result<bool, StoreError> {
         let replayed = on_pool!(self, pool => {
             sqlx::query_scalar::<_, Option<i64>>(
-                "UPDATE authorization_codes SET family_id = $2, access_jti = $3, access_expires_at = $4 \
-                 WHERE code_hash = $1 RETURNING replayed_at",
+                "UPDATE authorization_codes SET family_id = $2, access_jti = $3, access_expires_at = $4, \
+                 access_status_list = $5, access_status_idx = $6 WHERE code_hash = $1 RETURNING replayed_at",
             )
             .bind(code_hash)
             .bind(family_id)
             .bind(access_jti)
             .bind(access_expires_at)
+            .bind(access_status.0)
+            .bind(access_status.1)
             .fetch_optional(pool)
             .await?
         });

@@ -3,6 +3,7 @@
 //! refresh token stops and the access tokens it issued (which carry its id as
 //! `sid`) are inactive at introspection.
 
+use super::changes::{bump_name, ChangeCounter, BUMP};
 use super::{like_pattern, on_pool, BeginWrite, Store, StoreError};
 use crate::domain::grants::MobileSession;
 
@@ -146,6 +147,8 @@ impl Store {
                 .await?
                 .rows_affected();
             }
+            // The sessions' access tokens are revoked in the status lists too.
+            sqlx::query(BUMP).bind(bump_name(ChangeCounter::Status)).execute(&mut *tx).await?;
             tx.commit().await?;
             revoked
         });

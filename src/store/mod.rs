@@ -19,6 +19,7 @@ mod mobile_sessions;
 mod platform_tokens;
 mod refresh;
 mod sessions;
+mod status;
 mod sweep;
 mod user_types;
 mod users;
@@ -35,6 +36,7 @@ pub use changes::ChangeCounter;
 pub use endpoints::{CallFilter, EndpointChanges};
 pub use mobile_sessions::SessionFilter;
 pub use platform_tokens::{TokenChanges, TokenFilter};
+pub use status::StatusBlock;
 pub use sweep::Swept;
 
 use crate::config::{redact_url_password, DatabaseConfig};

@@ -1,6 +1,7 @@
 //! Refresh token families and their tokens. Rotation spends the presented token
 //! atomically; a token found already spent is reuse, which revokes its family.
 
+use super::changes::{bump_name, ChangeCounter, BUMP};
 use super::{domain_row, on_pool, BeginWrite, Store, StoreError};
 use crate::domain::grants::{RefreshFamily, RefreshToken, Rotation};
 
@@ -155,11 +156,15 @@ impl Store {
     /// Ends a family: none of its tokens refreshes again.
     pub async fn revoke_family(&self, family_id: &str, now: i64) -> Result<(), StoreError> {
         on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
             sqlx::query("UPDATE refresh_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
                 .bind(family_id)
                 .bind(now)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?;
+            // The login's access tokens are revoked in the status lists too.
+            sqlx::query(BUMP).bind(bump_name(ChangeCounter::Status)).execute(&mut *tx).await?;
+            tx.commit().await?;
         });
         Ok(())
     }

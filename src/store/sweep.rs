@@ -23,10 +23,13 @@ pub enum Swept {
     ConsoleSessions,
     /// Audit entries older than the retention.
     Audit,
+    /// Status list entries and single revocations of tokens past their expiry.
+    StatusEntries,
+    StatusRevocations,
 }
 
 impl Swept {
-    pub const ALL: [Swept; 8] = [
+    pub const ALL: [Swept; 10] = [
         Swept::Codes,
         Swept::Sessions,
         Swept::LoginFailures,
@@ -35,6 +38,8 @@ impl Swept {
         Swept::Interactions,
         Swept::ConsoleSessions,
         Swept::Audit,
+        Swept::StatusEntries,
+        Swept::StatusRevocations,
     ];
 
     /// The table's name, as metrics and `tessera sweep` report it.
@@ -48,6 +53,8 @@ impl Swept {
             Swept::Interactions => "authorization_interactions",
             Swept::ConsoleSessions => "console_sessions",
             Swept::Audit => "audit_log",
+            Swept::StatusEntries => "status_entries",
+            Swept::StatusRevocations => "status_revocations",
         }
     }
 
@@ -82,6 +89,13 @@ impl Swept {
                  (SELECT id_hash FROM console_sessions WHERE expires_at < $1 LIMIT $2)"
             }
             Swept::Audit => "DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < $1 LIMIT $2)",
+            Swept::StatusEntries => {
+                "DELETE FROM status_entries WHERE jti IN (SELECT jti FROM status_entries WHERE expires_at < $1 LIMIT $2)"
+            }
+            Swept::StatusRevocations => {
+                "DELETE FROM status_revocations WHERE (list_id, idx) IN \
+                 (SELECT list_id, idx FROM status_revocations WHERE expires_at < $1 LIMIT $2)"
+            }
         }
     }
 }
@@ -126,6 +140,19 @@ impl Store {
         Ok(deleted)
     }
 
+    /// Deletes closed status lists no live token can name any more (closed
+    /// before `before`); their entries and revocations are past expiry already.
+    pub async fn sweep_status_lists(&self, before: i64) -> Result<u64, StoreError> {
+        let deleted = on_pool!(self, pool => {
+            sqlx::query("DELETE FROM status_lists WHERE closed_at IS NOT NULL AND closed_at < $1")
+                .bind(before)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(deleted)
+    }
+
     /// How many rows `table` holds, for the soak bench and `tessera sweep --json`.
     pub async fn count_rows(&self, table: &str) -> Result<i64, StoreError> {
         let known = [
@@ -141,6 +168,9 @@ impl Store {
             "refresh_tokens",
             "endpoint_calls",
             "consents",
+            "status_entries",
+            "status_revocations",
+            "status_lists",
         ];
         if !known.contains(&table) {
             return Err(StoreError::Database(format!("`{table}` is not a table the sweeper knows")));

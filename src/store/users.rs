@@ -25,6 +25,8 @@ macro_rules! end_logins {
         .bind($user_id)
         .execute(&mut *$tx)
         .await?;
+        // Their access tokens are revoked in the status lists too.
+        sqlx::query(BUMP).bind(bump_name(ChangeCounter::Status)).execute(&mut *$tx).await?;
     }};
 }
 domain_row!(UserRow => User {
@@ -216,6 +218,11 @@ impl Store {
             format!("DELETE FROM sessions WHERE user_id IN {OWNED}"),
             "DELETE FROM platform_tokens WHERE app_id = $1 AND user_id = $2".to_owned(),
             "DELETE FROM users WHERE app_id = $1 AND id = $2".to_owned(),
+            // Their logins' access tokens are revoked in the status lists too
+            // (the two binds every statement here gets, unused).
+            "UPDATE change_counters SET version = version + 1 WHERE name = 'status' \
+             AND CAST($1 AS TEXT) IS NOT NULL AND CAST($2 AS TEXT) IS NOT NULL"
+                .to_owned(),
         ];
         self.delete_owned(
             app_id,

@@ -42,6 +42,21 @@ pub struct AccessClaims<'a> {
     /// the login (a revoked mobile session) makes it inactive at introspection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<Cow<'a, str>>,
+    /// Where the token's revocation bit is (draft-ietf-oauth-status-list §6.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<TokenStatus<'a>>,
+}
+
+/// `{"status_list": {"idx": N, "uri": U}}`.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq, Clone)]
+pub struct TokenStatus<'a> {
+    pub status_list: StatusListRef<'a>,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq, Clone)]
+pub struct StatusListRef<'a> {
+    pub idx: i64,
+    pub uri: Cow<'a, str>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +96,8 @@ pub struct JwtSigner {
     header_b64: String,
     /// The same with `typ: JWT`, for ID tokens (OpenID Connect Core §2).
     id_header_b64: String,
+    /// The same with `typ: statuslist+jwt`, for token status lists.
+    status_header_b64: String,
     issuer: String,
     audience: String,
     rng: SystemRandom,
@@ -96,12 +113,16 @@ impl JwtSigner {
         let header_b64 = URL_SAFE_NO_PAD.encode(header.to_string());
         let id_header = serde_json::json!({ "alg": ALGORITHM, "typ": "JWT", "kid": keys.active().kid });
         let id_header_b64 = URL_SAFE_NO_PAD.encode(id_header.to_string());
+        let status_header =
+            serde_json::json!({ "alg": ALGORITHM, "typ": "statuslist+jwt", "kid": keys.active().kid });
+        let status_header_b64 = URL_SAFE_NO_PAD.encode(status_header.to_string());
         let rng = SystemRandom::new();
         let jti_prefix = secret::random_bytes::<8>(&rng).map_err(|_| JwtError::Random)?;
         Ok(JwtSigner {
             keys,
             header_b64,
             id_header_b64,
+            status_header_b64,
             issuer,
             audience,
             rng,
@@ -139,6 +160,11 @@ impl JwtSigner {
     /// Signs an ID token's claims (`typ: JWT`) with the active key.
     pub fn sign_id_token(&self, claims: &impl Serialize) -> Result<String, JwtError> {
         self.sign_with(&self.id_header_b64, &serde_json::to_vec(claims)?)
+    }
+
+    /// Signs a token status list's claims (`typ: statuslist+jwt`) with the active key.
+    pub fn sign_status_list(&self, claims: &impl Serialize) -> Result<String, JwtError> {
+        self.sign_with(&self.status_header_b64, &serde_json::to_vec(claims)?)
     }
 
     /// Verifies an ID token this server issued (signature, `typ`, issuer), expired
@@ -228,6 +254,7 @@ mod tests {
             department: None,
             user_type: None,
             sid: None,
+            status: None,
         }
     }
 

@@ -112,7 +112,7 @@ impl oxide_auth_async::primitives::Authorizer for CodeAuthorizer {
         })?;
         let record = match redemption {
             CodeRedemption::Redeemed(record) => record,
-            CodeRedemption::Replayed { family_id, access_jti, access_expires_at } => {
+            CodeRedemption::Replayed { family_id, access_jti, access_expires_at, access_status } => {
                 tracing::warn!("authorization code replayed; revoking what its first use issued");
                 if let Some(family) = family_id {
                     state.store.revoke_family(&family, now).await.map_err(|e| {
@@ -122,6 +122,11 @@ impl oxide_auth_async::primitives::Authorizer for CodeAuthorizer {
                 if let (Some(jti), Some(exp)) = (access_jti, access_expires_at) {
                     state.store.revoke_access_token(&jti, exp).await.map_err(|e| {
                         self.fail(OAuthError::Server(format!("cannot revoke the access token: {e}")));
+                    })?;
+                    state.store.revoke_status(access_status, &jti, exp).await.map_err(|e| {
+                        self.fail(OAuthError::Server(format!(
+                            "cannot revoke the access token's status: {e}"
+                        )));
                     })?;
                 }
                 self.fail(OAuthError::InvalidGrant(

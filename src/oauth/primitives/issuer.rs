@@ -18,7 +18,7 @@ use crate::domain::login::sign_in_bound;
 use crate::domain::scope::ScopeSet;
 use crate::domain::users::User;
 use crate::oauth::error::OAuthError;
-use crate::tokens::jwt::AccessClaims;
+use crate::tokens::jwt::{AccessClaims, StatusListRef, TokenStatus};
 use crate::tokens::secret;
 use crate::AppState;
 
@@ -48,6 +48,8 @@ pub struct Minted {
     pub exp: i64,
     /// The granted single scopes, space separated.
     pub scope: String,
+    /// Where its revocation bit is.
+    pub status: crate::domain::status::StatusIndex,
 }
 
 /// The department and user type a token for a person carries.
@@ -66,9 +68,20 @@ impl<'a> PersonClaims<'a> {
     }
 }
 
+/// Why an access token could not be minted.
+#[derive(Debug, thiserror::Error)]
+pub enum MintError {
+    #[error(transparent)]
+    Sign(#[from] crate::tokens::jwt::JwtError),
+    #[error("status list: {0}")]
+    Status(#[from] crate::store::StoreError),
+}
+
 /// Signs an RFC 9068 access token for `subject` (a user, a client, a platform
-/// token) on behalf of `client_id`, in application `app`.
-pub fn mint_access_token(
+/// token) on behalf of `client_id`, in application `app`, with its index in a
+/// token status list (recorded with the login `family`, when there is one, so
+/// that ending the login revokes it there too).
+pub async fn mint_access_token(
     state: &AppState,
     subject: &str,
     client_id: &str,
@@ -76,9 +89,11 @@ pub fn mint_access_token(
     granted: ScopeSet,
     person: Option<PersonClaims<'_>>,
     family: Option<&str>,
-) -> Result<Minted, crate::tokens::jwt::JwtError> {
+) -> Result<Minted, MintError> {
     let now = state.clock.now();
     let scope = state.scopes.format(granted);
+    let status = state.status.allocate(&state.store, &state.config, now).await?;
+    let status_uri = crate::domain::status::list_uri(&state.config.issuer, status.list_id);
     let signer = state.signer.current();
     let jti = signer.new_jti();
     let exp = now + state.config.tokens.access_token_ttl as i64;
@@ -96,9 +111,15 @@ pub fn mint_access_token(
         department: person.and_then(|p| p.department).map(Cow::Borrowed),
         user_type: person.map(|p| Cow::Borrowed(p.user_type)),
         sid: family.map(Cow::Borrowed),
+        status: Some(TokenStatus {
+            status_list: StatusListRef { idx: status.idx, uri: Cow::Borrowed(&status_uri) },
+        }),
     };
     let token = signer.sign(&claims)?;
-    Ok(Minted { token, jti, exp, scope })
+    if let Some(family) = family {
+        state.store.insert_status_entry(&jti, status.list_id, status.idx, family, exp).await?;
+    }
+    Ok(Minted { token, jti, exp, scope, status })
 }
 
 impl JwtIssuer {
@@ -111,7 +132,7 @@ impl JwtIssuer {
     }
 
     /// Signs an access token for `subject` (a user, or the client itself).
-    fn mint(
+    async fn mint(
         &self,
         subject: &str,
         client_id: &str,
@@ -122,6 +143,7 @@ impl JwtIssuer {
     ) -> Result<Minted, ()> {
         let person = user.map(|u| PersonClaims::of(u, &self.state.config.users.default_user_type));
         mint_access_token(&self.state, subject, client_id, app, granted, person, family)
+            .await
             .map_err(|e| self.fail(OAuthError::Server(format!("signing failed: {e}"))))
     }
 
@@ -154,7 +176,7 @@ impl JwtIssuer {
     }
 
     /// A client credentials token: the client is its own subject.
-    fn issue_for_client(&mut self, grant: Grant) -> Result<IssuedToken, ()> {
+    async fn issue_for_client(&mut self, grant: Grant) -> Result<IssuedToken, ()> {
         let cached = match self.memo.client().filter(|c| c.client.id == grant.client_id).cloned() {
             Some(cached) => cached,
             None => self.state.clients.peek(&grant.client_id).ok_or_else(|| {
@@ -168,7 +190,7 @@ impl JwtIssuer {
             })?,
         };
         let minted =
-            self.mint(&grant.owner_id, &grant.client_id, &cached.client.app_id, granted, None, None)?;
+            self.mint(&grant.owner_id, &grant.client_id, &cached.client.app_id, granted, None, None).await?;
         let ttl = self.state.config.tokens.access_token_ttl;
         self.issued = Some(Issued {
             access_token: minted.token.clone(),
@@ -205,14 +227,16 @@ impl JwtIssuer {
         } else {
             None
         };
-        let minted = self.mint(
-            &user.id,
-            &grant.client_id,
-            &cached.client.app_id,
-            granted,
-            Some(&user),
-            family_id.as_deref(),
-        )?;
+        let minted = self
+            .mint(
+                &user.id,
+                &grant.client_id,
+                &cached.client.app_id,
+                granted,
+                Some(&user),
+                family_id.as_deref(),
+            )
+            .await?;
         if let Some(family_id) = &family_id {
             let token = self.new_refresh_token()?;
             let tokens = &state.config.tokens;
@@ -236,7 +260,13 @@ impl JwtIssuer {
         }
         let replayed = state
             .store
-            .record_code_issue(&code_hash, family_id.as_deref(), &minted.jti, minted.exp)
+            .record_code_issue(
+                &code_hash,
+                family_id.as_deref(),
+                &minted.jti,
+                minted.exp,
+                (minted.status.list_id, minted.status.idx),
+            )
             .await
             .map_err(|e| self.fail(OAuthError::Server(format!("cannot record the code's tokens: {e}"))))?;
         if replayed {
@@ -246,6 +276,8 @@ impl JwtIssuer {
                 let _ = state.store.revoke_family(family, now).await;
             }
             let _ = state.store.revoke_access_token(&minted.jti, minted.exp).await;
+            let at = Some((minted.status.list_id, minted.status.idx));
+            let _ = state.store.revoke_status(at, &minted.jti, minted.exp).await;
         }
         let id_token = if granted.has_openid() {
             let code = self.memo.code.get().map(|(_, code)| code);
@@ -288,7 +320,7 @@ impl oxide_auth_async::primitives::Issuer for JwtIssuer {
     async fn issue(&mut self, grant: Grant) -> Result<IssuedToken, ()> {
         match self.memo.code.get().map(|(hash, _)| hash.clone()) {
             Some(code_hash) => self.issue_for_user(grant, code_hash).await,
-            None => self.issue_for_client(grant),
+            None => self.issue_for_client(grant).await,
         }
     }
 
@@ -342,8 +374,9 @@ impl oxide_auth_async::primitives::Issuer for JwtIssuer {
                 return Err(());
             }
         }
-        let minted =
-            self.mint(&user.id, &family.client_id, &family.app_id, granted, Some(&user), Some(&family.id))?;
+        let minted = self
+            .mint(&user.id, &family.client_id, &family.app_id, granted, Some(&user), Some(&family.id))
+            .await?;
         let ttl = state.config.tokens.access_token_ttl;
         self.issued = Some(Issued {
             access_token: minted.token.clone(),

@@ -95,6 +95,7 @@ pub async fn grant(
         .map(|user_type| PersonClaims { department: subject.department.as_deref(), user_type });
     let minted =
         mint_access_token(&state, &subject_id, &cached.client.id, &subject.app, granted, person, None)
+            .await
             .map_err(|e| OAuthError::Server(format!("signing failed: {e}")))?;
     Ok(TokenResponse {
         access_token: minted.token,
