@@ -1,9 +1,10 @@
 //! The raw ES256 signing rate on this core, in-process: the ceiling the token
 //! endpoint is measured against (see bench/token.sh).
 //!
-//! Prints one line: `raw_sign_per_sec=<n> jwt_mint_per_sec=<m>`, where raw is
-//! ring's ECDSA P-256 signature over a typical JWT signing input and mint is the
-//! whole `JwtSigner::sign` (claims to JSON, base64url, signature).
+//! Prints one line: `raw_sign_per_sec=<n> jwt_mint_per_sec=<m> raw_verify_per_sec=<v>`,
+//! where raw sign is ring's ECDSA P-256 signature over a typical JWT signing input,
+//! mint is the whole `JwtSigner::sign` (claims to JSON, base64url, signature) and
+//! raw verify is ring's verification of that signature with the public key.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -67,6 +68,14 @@ fn main() {
     let mint = rate(seconds, || {
         std::hint::black_box(signer.sign(&claims).expect("sign"));
     });
+    let signature = pair.sign(&rng, input.as_bytes()).expect("sign");
+    let public = ring::signature::UnparsedPublicKey::new(
+        &ring::signature::ECDSA_P256_SHA256_FIXED,
+        ring::signature::KeyPair::public_key(pair).as_ref().to_vec(),
+    );
+    let verify = rate(seconds, || {
+        public.verify(input.as_bytes(), signature.as_ref()).expect("verify");
+    });
     let _ = std::fs::remove_dir_all(&dir);
-    println!("raw_sign_per_sec={raw:.0} jwt_mint_per_sec={mint:.0}");
+    println!("raw_sign_per_sec={raw:.0} jwt_mint_per_sec={mint:.0} raw_verify_per_sec={verify:.0}");
 }
