@@ -165,6 +165,8 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
     clients.refresh(&store).await?;
     let endpoints = domain::endpoints::EndpointGuard::new(config.endpoints.call_buffer);
     endpoints.reload(&store).await?;
+    let status = domain::status::StatusLists::default();
+    status.refresh_revoked(&store, domain::now(), true).await?;
     let issuer_url = url::Url::parse(&config.issuer)
         .map_err(|_| config::ConfigError::Invalid(format!("issuer `{}` is not a URL", config.issuer)))?;
     Ok(AppState {
@@ -176,7 +178,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         keys_version: AtomicI64::new(keys_version),
         keys_next_change: AtomicI64::new(keys_next_change),
         metrics: metrics::Metrics::new()?,
-        status: Default::default(),
+        status,
         clients,
         clock: domain::Clock::default(),
         token_use: Default::default(),
@@ -375,6 +377,9 @@ async fn poll_changes(state: Arc<AppState>) {
         }
         let signer = state.signer.current();
         let now = state.clock.now();
+        if let Err(e) = state.status.refresh_revoked(&state.store, now, false).await {
+            tracing::warn!(error = %e, "cannot read the revoked access tokens");
+        }
         if let Err(e) = state.status.rebuild(&state.store, &state.config, &signer, now, false).await {
             tracing::warn!(error = %e, "cannot sign the token status lists again");
         }

@@ -9,7 +9,7 @@
 //! when the `status` change counter moves, the signing key changes, or half its
 //! validity has passed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -57,6 +57,10 @@ pub struct StatusLists {
     signed_kid: Mutex<String>,
     rebuild: tokio::sync::Mutex<()>,
     refill: tokio::sync::Mutex<()>,
+    /// The `jti`s of live access tokens revoked before their expiry, so that
+    /// checking a JWT reads no database; reloaded when the `status` counter moves.
+    revoked: ArcSwap<HashSet<String>>,
+    revoked_version: AtomicI64,
 }
 
 impl Default for StatusLists {
@@ -69,6 +73,8 @@ impl Default for StatusLists {
             signed_kid: Mutex::new(String::new()),
             rebuild: tokio::sync::Mutex::new(()),
             refill: tokio::sync::Mutex::new(()),
+            revoked: ArcSwap::from_pointee(HashSet::new()),
+            revoked_version: AtomicI64::new(i64::MIN),
         }
     }
 }
@@ -121,6 +127,35 @@ impl StatusLists {
         *self.block.lock().unwrap_or_else(|e| e.into_inner()) =
             Some(StatusBlock { start: fresh.start + 1, ..fresh });
         Ok(StatusIndex { list_id: fresh.list_id, idx: fresh.start })
+    }
+
+    /// Whether the access token `jti` was revoked (as this instance last read).
+    pub fn is_revoked(&self, jti: &str) -> bool {
+        self.revoked.load().contains(jti)
+    }
+
+    /// A revocation made here counts here at once; other instances read it
+    /// within one poll.
+    pub fn note_revoked(&self, jti: &str) {
+        self.revoked.rcu(|set| {
+            let mut set = HashSet::clone(set);
+            set.insert(jti.to_owned());
+            set
+        });
+    }
+
+    /// Reads the revoked `jti`s again when the `status` counter moved (or always,
+    /// with `force`), dropping those past their expiry.
+    pub async fn refresh_revoked(&self, store: &Store, now: i64, force: bool) -> Result<(), StoreError> {
+        // The version first: a revocation after it moves the counter past it.
+        let version = store.change_version(ChangeCounter::Status).await?;
+        if !force && version == self.revoked_version.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let jtis: HashSet<String> = store.revoked_jtis(now).await?.into_iter().collect();
+        self.revoked.store(Arc::new(jtis));
+        self.revoked_version.store(version, Ordering::Release);
+        Ok(())
     }
 
     fn take(&self) -> Option<StatusIndex> {

@@ -129,7 +129,7 @@ pub async fn authenticate(state: &AppState, presented: &str) -> Result<Option<Pr
             let Ok(claims) = state.signer.current().verify(presented) else {
                 return Ok(None);
             };
-            if state.store.is_access_token_revoked(&claims.jti).await? {
+            if state.status.is_revoked(&claims.jti) {
                 return Ok(None);
             }
             if let Some(sid) = claims.sid.as_deref() {

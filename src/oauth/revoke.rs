@@ -39,6 +39,7 @@ pub async fn post_revoke(
                 return Err(not_yours());
             }
             state.store.revoke_access_token(&claims.jti, claims.exp).await.map_err(server_error)?;
+            state.status.note_revoked(&claims.jti);
             // Offline verifiers learn of it from the token's status list.
             let at = claims.status.as_ref().and_then(|s| {
                 let list = crate::domain::status::list_of_uri(&state.config.issuer, &s.status_list.uri)?;

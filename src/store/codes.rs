@@ -138,13 +138,15 @@ impl Store {
         Ok(())
     }
 
-    pub async fn is_access_token_revoked(&self, jti: &str) -> Result<bool, StoreError> {
-        let found = on_pool!(self, pool => {
-            sqlx::query_scalar::<_, i64>("SELECT expires_at FROM revoked_access_tokens WHERE jti = $1")
-                .bind(jti)
-                .fetch_optional(pool)
+    /// The `jti`s of access tokens revoked before their expiry that have not
+    /// expired by `now`.
+    pub async fn revoked_jtis(&self, now: i64) -> Result<Vec<String>, StoreError> {
+        let jtis = on_pool!(self, pool => {
+            sqlx::query_scalar::<_, String>("SELECT jti FROM revoked_access_tokens WHERE expires_at > $1")
+                .bind(now)
+                .fetch_all(pool)
                 .await?
         });
-        Ok(found.is_some())
+        Ok(jtis)
     }
 }

@@ -176,7 +176,7 @@ impl JwtSigner {
         validation.validate_exp = false;
         validation.validate_aud = false;
         validation.required_spec_claims.clear();
-        Ok(jsonwebtoken::decode::<T>(token, &decoding, &validation).map_err(invalid)?.claims)
+        Ok(jsonwebtoken::decode::<T>(token, decoding, &validation).map_err(invalid)?.claims)
     }
 
     /// The published key that `token`'s header names, when its `typ` passes `typ_ok`.
@@ -185,15 +185,14 @@ impl JwtSigner {
         token: &str,
         typ_ok: impl Fn(&str) -> bool,
         wrong_typ: &str,
-    ) -> Result<jsonwebtoken::DecodingKey, JwtError> {
+    ) -> Result<&jsonwebtoken::DecodingKey, JwtError> {
         let header = jsonwebtoken::decode_header(token).map_err(invalid)?;
         if !header.typ.as_deref().is_some_and(typ_ok) {
             return Err(JwtError::Invalid(wrong_typ.to_owned()));
         }
         let kid = header.kid.ok_or_else(|| JwtError::Invalid("no kid".into()))?;
         let key = self.keys.find(&kid).ok_or_else(|| JwtError::Invalid("unknown kid".into()))?;
-        let (x, y) = key.public_coordinates();
-        jsonwebtoken::DecodingKey::from_ec_components(x, y).map_err(invalid)
+        Ok(key.decoding_key())
     }
 
     fn sign_with(&self, header_b64: &str, payload: &[u8]) -> Result<String, JwtError> {
@@ -217,7 +216,7 @@ impl JwtSigner {
         validation.set_audience(&[&self.audience]);
         validation.leeway = 0;
         let data =
-            jsonwebtoken::decode::<AccessClaims<'static>>(token, &decoding, &validation).map_err(invalid)?;
+            jsonwebtoken::decode::<AccessClaims<'static>>(token, decoding, &validation).map_err(invalid)?;
         Ok(data.claims)
     }
 }

@@ -70,6 +70,8 @@ pub struct SigningKey {
     pair: EcdsaKeyPair,
     /// The PKCS#8 document, to seal into the database.
     pkcs8: Vec<u8>,
+    /// The public key as jsonwebtoken verifies with it, built once.
+    decoding: jsonwebtoken::DecodingKey,
     /// The public key as (x, y) base64url, for the JWK.
     x: String,
     y: String,
@@ -122,6 +124,11 @@ impl SigningKey {
         (&self.x, &self.y)
     }
 
+    /// The public key, ready to verify with.
+    pub fn decoding_key(&self) -> &jsonwebtoken::DecodingKey {
+        &self.decoding
+    }
+
     fn from_pkcs8(
         der: &[u8],
         origin: KeyOrigin,
@@ -140,7 +147,9 @@ impl SigningKey {
         let x = URL_SAFE_NO_PAD.encode(x);
         let y = URL_SAFE_NO_PAD.encode(y);
         let kid = thumbprint(&x, &y);
-        Ok(SigningKey { kid, origin, created_at, path, pair, pkcs8: der.to_vec(), x, y })
+        let decoding = jsonwebtoken::DecodingKey::from_ec_components(&x, &y)
+            .map_err(|e| KeyError::Malformed { path: path.clone(), reason: e.to_string() })?;
+        Ok(SigningKey { kid, origin, created_at, path, pair, pkcs8: der.to_vec(), decoding, x, y })
     }
 }
 

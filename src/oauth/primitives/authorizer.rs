@@ -123,6 +123,7 @@ impl oxide_auth_async::primitives::Authorizer for CodeAuthorizer {
                     state.store.revoke_access_token(&jti, exp).await.map_err(|e| {
                         self.fail(OAuthError::Server(format!("cannot revoke the access token: {e}")));
                     })?;
+                    state.status.note_revoked(&jti);
                     state.store.revoke_status(access_status, &jti, exp).await.map_err(|e| {
                         self.fail(OAuthError::Server(format!(
                             "cannot revoke the access token's status: {e}"

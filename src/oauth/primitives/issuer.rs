@@ -276,6 +276,7 @@ impl JwtIssuer {
                 let _ = state.store.revoke_family(family, now).await;
             }
             let _ = state.store.revoke_access_token(&minted.jti, minted.exp).await;
+            state.status.note_revoked(&minted.jti);
             let at = Some((minted.status.list_id, minted.status.idx));
             let _ = state.store.revoke_status(at, &minted.jti, minted.exp).await;
         }
