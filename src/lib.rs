@@ -166,7 +166,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
     let endpoints = domain::endpoints::EndpointGuard::new(config.endpoints.call_buffer);
     endpoints.reload(&store).await?;
     let status = domain::status::StatusLists::default();
-    status.refresh_revoked(&store, domain::now(), true).await?;
+    status.load_revoked(&store, domain::now(), store.change_version(ChangeCounter::Status).await?).await?;
     let issuer_url = url::Url::parse(&config.issuer)
         .map_err(|_| config::ConfigError::Invalid(format!("issuer `{}` is not a URL", config.issuer)))?;
     Ok(AppState {
@@ -377,11 +377,8 @@ async fn poll_changes(state: Arc<AppState>) {
         }
         let signer = state.signer.current();
         let now = state.clock.now();
-        if let Err(e) = state.status.refresh_revoked(&state.store, now, false).await {
-            tracing::warn!(error = %e, "cannot read the revoked access tokens");
-        }
-        if let Err(e) = state.status.rebuild(&state.store, &state.config, &signer, now, false).await {
-            tracing::warn!(error = %e, "cannot sign the token status lists again");
+        if let Err(e) = state.status.refresh(&state.store, &state.config, &signer, now).await {
+            tracing::warn!(error = %e, "cannot read revocations or sign the token status lists again");
         }
         write_token_use(&state).await;
     }

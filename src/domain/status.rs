@@ -144,17 +144,30 @@ impl StatusLists {
         });
     }
 
-    /// Reads the revoked `jti`s again when the `status` counter moved (or always,
-    /// with `force`), dropping those past their expiry.
-    pub async fn refresh_revoked(&self, store: &Store, now: i64, force: bool) -> Result<(), StoreError> {
-        // The version first: a revocation after it moves the counter past it.
-        let version = store.change_version(ChangeCounter::Status).await?;
-        if !force && version == self.revoked_version.load(Ordering::Acquire) {
-            return Ok(());
-        }
+    /// Reads the revoked `jti`s (those not yet past their expiry), as of the
+    /// `status` counter at `version`.
+    pub async fn load_revoked(&self, store: &Store, now: i64, version: i64) -> Result<(), StoreError> {
         let jtis: HashSet<String> = store.revoked_jtis(now).await?.into_iter().collect();
         self.revoked.store(Arc::new(jtis));
         self.revoked_version.store(version, Ordering::Release);
+        Ok(())
+    }
+
+    /// One poll: one read of the `status` counter serves both the revoked `jti`s
+    /// and the signed lists, each done again only when it is out of date.
+    pub async fn refresh(
+        &self,
+        store: &Store,
+        config: &Config,
+        signer: &JwtSigner,
+        now: i64,
+    ) -> Result<(), StatusError> {
+        // The version first: a revocation after it moves the counter past it.
+        let version = store.change_version(ChangeCounter::Status).await?;
+        if version != self.revoked_version.load(Ordering::Acquire) {
+            self.load_revoked(store, now, version).await?;
+        }
+        self.rebuild_at(store, config, signer, now, version, false).await?;
         Ok(())
     }
 
@@ -182,22 +195,24 @@ impl StatusLists {
         if let Some(list) = self.served.load().get(&list_id) {
             return Ok(Some(list.clone()));
         }
-        self.rebuild(store, config, signer, now, true).await?;
+        let version = store.change_version(ChangeCounter::Status).await?;
+        self.rebuild_at(store, config, signer, now, version, true).await?;
         Ok(self.served.load().get(&list_id).cloned())
     }
 
     /// Signs every live list again when a bit may have changed (the `status`
-    /// counter moved), the key changed, half the validity has passed, or `force`.
-    pub async fn rebuild(
+    /// counter moved past `version`), the key changed, half the validity has
+    /// passed, or `force`.
+    async fn rebuild_at(
         &self,
         store: &Store,
         config: &Config,
         signer: &JwtSigner,
         now: i64,
+        version: i64,
         force: bool,
     ) -> Result<bool, StatusError> {
         let _one = self.rebuild.lock().await;
-        let version = store.change_version(ChangeCounter::Status).await?;
         let kid = signer.keys().active().kid.as_str();
         let stale = now - self.signed_at.load(Ordering::Acquire) > (config.status.validity / 2) as i64;
         let same_key = *self.signed_kid.lock().unwrap_or_else(|e| e.into_inner()) == kid;
