@@ -197,8 +197,12 @@ impl Store {
                 std::fs::create_dir_all(parent).map_err(|e| fail(e.to_string()))?;
             }
         }
+        // A connection to a file does not go stale, and sqlx runs each SQLite
+        // connection on a thread of its own: the ping before every checkout would
+        // cost one more round trip to that thread per query, for nothing.
         let pool = SqlitePoolOptions::new()
             .max_connections(config.max_connections)
+            .test_before_acquire(false)
             .idle_timeout(Duration::from_millis(config.idle_timeout_ms))
             .connect_with(options)
             .await
