@@ -33,6 +33,7 @@ on_both_backends!(
     user_type_bounds_the_granted_scopes,
     pages_cannot_be_framed_and_cookies_are_http_only,
     twenty_parallel_redemptions_give_exactly_one_token,
+    parallel_refreshes_rotate_each_login_once,
     refresh_tokens_slide_but_never_outlive_the_absolute_bound,
     many_usernames_from_one_address_are_slowed_down,
 );
@@ -493,6 +494,61 @@ async fn twenty_parallel_redemptions_give_exactly_one_token(backend: Backend) {
         futures_util::future::join_all(attempts).await.iter().map(|r| r.status().as_u16()).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 400).count(), 19, "{statuses:?}");
+    server.stop().await;
+}
+
+/// Rotations of concurrent requests are written in shared transactions: twelve
+/// logins refreshed at once each rotate, their new tokens work, and one token
+/// presented eight times at once rotates once while the rest is reuse.
+async fn parallel_refreshes_rotate_each_login_once(backend: Backend) {
+    let Some((server, client, _)) = setup(backend).await else { return };
+    let mut logins = Vec::new();
+    for _ in 0..12 {
+        let code = code_for(&server, &client, "mobile").await;
+        let body = token_json(server.redeem(&client, &code, VERIFIER).await).await;
+        logins.push(body["refresh_token"].as_str().unwrap().to_owned());
+    }
+    for _round in 0..3 {
+        let answers =
+            futures_util::future::join_all(logins.iter().map(|r| server.refresh(&client, r, None))).await;
+        let mut next = Vec::new();
+        for res in answers {
+            let body = token_json(res).await;
+            let claims = common::claims_unverified(body["access_token"].as_str().unwrap());
+            assert!(claims["status"]["status_list"]["idx"].is_number(), "{claims}");
+            next.push(body["refresh_token"].as_str().unwrap().to_owned());
+        }
+        let mut distinct = next.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), 12, "every login got its own new token");
+        logins = next;
+    }
+
+    // One token, eight presentations at once: one rotation, seven reuses, and
+    // the reuse ends the login, the new token with it.
+    let contested = logins.pop().unwrap();
+    let answers =
+        futures_util::future::join_all((0..8).map(|_| server.refresh(&client, &contested, None))).await;
+    let mut won = Vec::new();
+    let mut refused = 0;
+    for res in answers {
+        match res.status().as_u16() {
+            200 => won.push(token_json(res).await["refresh_token"].as_str().unwrap().to_owned()),
+            400 => {
+                let body: Value = res.json().await.unwrap();
+                assert_eq!(body["error"], "invalid_grant", "{body}");
+                refused += 1;
+            }
+            other => panic!("a contested refresh answered {other}"),
+        }
+    }
+    assert_eq!((won.len(), refused), (1, 7));
+    error_is(server.refresh(&client, &won[0], None).await, 400, "invalid_grant").await;
+    // The other logins are untouched.
+    for r in &logins {
+        token_json(server.refresh(&client, r, None).await).await;
+    }
     server.stop().await;
 }
 

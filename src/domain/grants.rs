@@ -56,6 +56,36 @@ pub struct RefreshToken {
     pub rotated_at: Option<i64>,
 }
 
+/// A presented refresh token with what refreshing it reads: the family's user
+/// (`None` once deleted) and that user's type as the application defines it
+/// (`None` when the application does not, and the configured one applies).
+#[derive(Clone, Debug)]
+pub struct PresentedRefresh {
+    pub token: RefreshToken,
+    pub user: Option<crate::domain::users::User>,
+    pub own_type_scope: Option<String>,
+}
+
+/// One refresh rotation waiting for its batch: spend `old_hash`, add `new_hash`
+/// to the family, and record where the new access token's revocation bit is.
+#[derive(Clone, Debug)]
+pub struct RotationJob {
+    pub family_id: String,
+    pub old_hash: Vec<u8>,
+    pub new_hash: Vec<u8>,
+    pub new_expires_at: i64,
+    pub access: StatusEntry,
+}
+
+/// An access token issued in a login, by its `jti`, with its status list index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusEntry {
+    pub jti: String,
+    pub list_id: i64,
+    pub idx: i64,
+    pub expires_at: i64,
+}
+
 /// What rotating a refresh token found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rotation {

@@ -117,13 +117,22 @@ pub async fn user_type_bound(
     user: &User,
 ) -> Result<ScopeSet, DomainError> {
     let name = user.user_type.as_deref().unwrap_or(&users.default_user_type);
+    let own = store.get_user_type(&user.app_id, name).await?.map(|own| own.scope);
+    Ok(bound_of(users, scopes, user, own.as_deref()))
+}
+
+/// `user_type_bound` when the application's own definition of the user's type
+/// (`own_scope`, `None` when it defines none) was read already.
+pub fn bound_of(users: &UsersConfig, scopes: &ScopeModel, user: &User, own_scope: Option<&str>) -> ScopeSet {
+    let name = user.user_type.as_deref().unwrap_or(&users.default_user_type);
     // The admin flag adds `admin` to whatever the type allows.
     let admin = if user.is_admin { scopes.admin() } else { ScopeSet::EMPTY };
-    match type_scopes(store, users, scopes, &user.app_id, name).await? {
-        Some(set) => Ok(set.union(admin)),
+    let defined = own_scope.or_else(|| users.user_types.get(name).map(String::as_str));
+    match defined.and_then(|s| scopes.parse(s).ok()) {
+        Some(set) => set.union(admin),
         None => {
             tracing::warn!(user_id = %user.id, user_type = name, "user type is not defined; it allows nothing");
-            Ok(admin)
+            admin
         }
     }
 }
@@ -138,6 +147,17 @@ pub async fn sign_in_bound(
     user: &User,
 ) -> Result<ScopeSet, DomainError> {
     Ok(user_type_bound(store, users, scopes, user).await?.union(scopes.identity()))
+}
+
+/// `sign_in_bound` when the application's own definition of the user's type was
+/// read already (see `bound_of`).
+pub fn sign_in_bound_of(
+    users: &UsersConfig,
+    scopes: &ScopeModel,
+    user: &User,
+    own_scope: Option<&str>,
+) -> ScopeSet {
+    bound_of(users, scopes, user, own_scope).union(scopes.identity())
 }
 
 /// What user type `name` of application `app_id` allows: the application's own

@@ -8,6 +8,7 @@ pub mod clients;
 pub mod console;
 pub mod endpoints;
 pub mod grants;
+pub mod group_commit;
 pub mod keys;
 pub mod login;
 pub mod platform_tokens;

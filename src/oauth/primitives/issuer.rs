@@ -13,11 +13,12 @@ use ring::rand::SystemRandom;
 
 use super::FlowMemo;
 use crate::domain::clients::GrantType;
-use crate::domain::grants::{RefreshFamily, Rotation};
-use crate::domain::login::sign_in_bound;
+use crate::domain::grants::{RefreshFamily, Rotation, RotationJob, StatusEntry};
+use crate::domain::login::sign_in_bound_of;
 use crate::domain::scope::ScopeSet;
 use crate::domain::users::User;
 use crate::oauth::error::OAuthError;
+use crate::store::Store;
 use crate::tokens::jwt::{AccessClaims, StatusListRef, TokenStatus};
 use crate::tokens::secret;
 use crate::AppState;
@@ -116,10 +117,21 @@ pub async fn mint_access_token(
         }),
     };
     let token = signer.sign(&claims)?;
-    if let Some(family) = family {
-        state.store.insert_status_entry(&jti, status.list_id, status.idx, family, exp).await?;
-    }
     Ok(Minted { token, jti, exp, scope, status })
+}
+
+impl Minted {
+    /// Where this token's revocation bit is, for the login that issued it: the
+    /// caller writes it with the login (a new family, a rotation), so that ending
+    /// the login sets the bit.
+    pub fn status_entry(&self) -> StatusEntry {
+        StatusEntry {
+            jti: self.jti.clone(),
+            list_id: self.status.list_id,
+            idx: self.status.idx,
+            expires_at: self.exp,
+        }
+    }
 }
 
 impl JwtIssuer {
@@ -238,6 +250,14 @@ impl JwtIssuer {
             )
             .await?;
         if let Some(family_id) = &family_id {
+            let entry = minted.status_entry();
+            state
+                .store
+                .insert_status_entry(&entry.jti, entry.list_id, entry.idx, family_id, entry.expires_at)
+                .await
+                .map_err(|e| {
+                    self.fail(OAuthError::Server(format!("cannot record the token's status: {e}")))
+                })?;
             let token = self.new_refresh_token()?;
             let tokens = &state.config.tokens;
             let family = RefreshFamily {
@@ -327,20 +347,28 @@ impl oxide_auth_async::primitives::Issuer for JwtIssuer {
 
     async fn refresh(&mut self, refresh: &str, grant: Grant) -> Result<RefreshedToken, ()> {
         let state = self.state.clone();
-        let Some((hash, record)) = self.memo.refresh.get().cloned() else {
+        let Some((hash, presented)) = self.memo.refresh.get().cloned() else {
             self.fail(OAuthError::Server("refresh without a recovered token".into()));
             return Err(());
         };
         debug_assert_eq!(secret::hash(refresh.as_bytes()).to_vec(), hash);
         let now = state.clock.now();
-        let family = &record.family;
+        let family = &presented.token.family;
+        let user = match presented.user {
+            Some(user) if user.enabled => user,
+            Some(_) => {
+                self.fail(OAuthError::InvalidGrant("the user of this grant is disabled".into()));
+                return Err(());
+            }
+            None => {
+                self.fail(OAuthError::InvalidGrant("the user of this grant no longer exists".into()));
+                return Err(());
+            }
+        };
         // The person's tokens never exceed what their user type allows now: a
         // demoted user, or a user type narrowed since the login, gets less.
-        let user = self.user(&family.app_id, &family.user_id).await?;
         let bound =
-            sign_in_bound(&state.store, &state.config.users, &state.scopes, &user).await.map_err(|e| {
-                self.fail(OAuthError::Server(format!("user type lookup failed: {e}")));
-            })?;
+            sign_in_bound_of(&state.config.users, &state.scopes, &user, presented.own_type_scope.as_deref());
         // The access token may carry a narrower scope than the family (RFC 6749 §6);
         // the rotated refresh token keeps the family's.
         let requested = state.scopes.parse(&grant.scope.to_string()).map_err(|e| {
@@ -353,11 +381,30 @@ impl oxide_auth_async::primitives::Issuer for JwtIssuer {
             ));
             return Err(());
         }
+        // Signed first, so that the rotation writes the new refresh token and the
+        // access token's status entry in one transaction; a rotation that fails
+        // throws the signed token away unseen.
+        let minted = self
+            .mint(&user.id, &family.client_id, &family.app_id, granted, Some(&user), Some(&family.id))
+            .await?;
         let token = self.new_refresh_token()?;
-        let expires_at = (now + state.config.tokens.refresh_token_ttl as i64).min(family.expires_at);
-        let new_hash = secret::hash(token.expose().as_bytes());
-        let rotation =
-            state.store.rotate_refresh(&family.id, &hash, &new_hash, expires_at, now).await.map_err(|e| {
+        let job = RotationJob {
+            family_id: family.id.clone(),
+            old_hash: hash,
+            new_hash: secret::hash(token.expose().as_bytes()).to_vec(),
+            new_expires_at: (now + state.config.tokens.refresh_token_ttl as i64).min(family.expires_at),
+            access: minted.status_entry(),
+        };
+        let batch_state = state.clone();
+        let rotation = state
+            .rotations
+            .submit(job, move |jobs| {
+                let state = batch_state.clone();
+                async move { rotate_batch(&state.store, jobs, state.clock.now()).await }
+            })
+            .await
+            .unwrap_or_else(|| Err("the rotation batch ended without an answer".to_owned()))
+            .map_err(|e| {
                 self.fail(OAuthError::Server(format!("cannot rotate the refresh token: {e}")));
             })?;
         match rotation {
@@ -375,9 +422,6 @@ impl oxide_auth_async::primitives::Issuer for JwtIssuer {
                 return Err(());
             }
         }
-        let minted = self
-            .mint(&user.id, &family.client_id, &family.app_id, granted, Some(&user), Some(&family.id))
-            .await?;
         let ttl = state.config.tokens.access_token_ttl;
         self.issued = Some(Issued {
             access_token: minted.token.clone(),
@@ -421,8 +465,9 @@ impl oxide_auth_async::primitives::Issuer for JwtIssuer {
             return invalid(&self.memo, "the refresh token is not valid");
         }
         let hash = secret::hash(token.as_bytes());
-        let record = match state.store.find_refresh(&hash).await {
-            Ok(Some(record)) => record,
+        let found = state.store.find_refresh_grant(&hash, &state.config.users.default_user_type).await;
+        let presented = match found {
+            Ok(Some(presented)) => presented,
             Ok(None) => return invalid(&self.memo, "the refresh token is not valid"),
             Err(e) => {
                 self.fail(OAuthError::Server(format!("refresh token lookup failed: {e}")));
@@ -430,6 +475,7 @@ impl oxide_auth_async::primitives::Issuer for JwtIssuer {
             }
         };
         let now = state.clock.now();
+        let record = &presented.token;
         let family = &record.family;
         if record.rotated_at.is_some() {
             tracing::warn!(family = %family.id, "rotated refresh token presented again; revoking its family");
@@ -461,7 +507,19 @@ impl oxide_auth_async::primitives::Issuer for JwtIssuer {
             until,
             extensions: Default::default(),
         };
-        let _ = self.memo.refresh.set((hash.to_vec(), record));
+        let _ = self.memo.refresh.set((hash.to_vec(), presented));
         Ok(Some(grant))
+    }
+}
+
+/// One batch of the group commit behind refresh rotations: every job's outcome,
+/// or the batch's error for each.
+async fn rotate_batch(store: &Store, jobs: Vec<RotationJob>, now: i64) -> Vec<Result<Rotation, String>> {
+    match store.rotate_refresh_batch(&jobs, now).await {
+        Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+        Err(e) => {
+            let e = e.to_string();
+            jobs.iter().map(|_| Err(e.clone())).collect()
+        }
     }
 }

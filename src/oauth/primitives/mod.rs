@@ -21,7 +21,7 @@ pub use registrar::Registrar;
 
 use super::error::OAuthError;
 use crate::domain::client_cache::CachedClient;
-use crate::domain::grants::{AuthorizationCode, RefreshToken};
+use crate::domain::grants::{AuthorizationCode, PresentedRefresh};
 use crate::domain::scope::ScopeSet;
 
 /// What one request's primitives learnt, shared so that each is worked out once
@@ -35,7 +35,7 @@ pub struct FlowMemo {
     /// The code being redeemed (its SHA-256 and row).
     code: OnceLock<(Vec<u8>, AuthorizationCode)>,
     /// The refresh token being rotated (its SHA-256 and row).
-    refresh: OnceLock<(Vec<u8>, RefreshToken)>,
+    refresh: OnceLock<(Vec<u8>, PresentedRefresh)>,
     /// The redirect URI exactly as the authorization request gave it (or the one
     /// registered, when it gave none).
     redirect_uri: OnceLock<String>,
