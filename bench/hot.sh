@@ -11,6 +11,10 @@
 #   X  token exchange (mobile token)      target >= 0.8 x T
 #   R  refresh, 16 clients in a loop      target >= 0.25 x C, p99 < 10 ms
 #   L  GET of a token status list         target >= 0.8 x C
+#   W  C again with one connection: what the same trivial answer costs the
+#      server's core when the load generator sleeps between answers (each
+#      answer then wakes it, and the loopback charges that to the sender)
+# Each load line also gives server_us, the server's CPU time per answer.
 # Prints each run, then the medians, bounds and ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,7 +52,7 @@ post() { # name body path [expect]
 }
 exchange="grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&subject_token=$mobile"
 exchange="$exchange&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aaccess_token"
-for f in jwks sign tokens opaque jwt exchange refresh list; do : >"$work/$f"; done
+for f in jwks sign tokens opaque jwt exchange refresh list wake; do : >"$work/$f"; done
 for i in $(seq "$runs"); do
   load jwks "$base/.well-known/jwks.json"
   sign=$(taskset -c 1 target/release/examples/sign_rate 3)
@@ -62,6 +66,7 @@ for i in $(seq "$runs"); do
   echo "run $i refresh:  ${line#bench: }"
   echo "$line" >>"$work/refresh"
   load list "$list"
+  connections=1 load wake "$base/.well-known/jwks.json"
 done
 
 c=$(field rps <"$work/jwks" | median)
@@ -74,9 +79,14 @@ x=$(field rps <"$work/exchange" | median)
 r=$(field per_sec <"$work/refresh" | median)
 rp99=$(field p99_us <"$work/refresh" | median)
 l=$(field rps <"$work/list" | median)
+cu=$(field server_us <"$work/jwks" | median)
+wu=$(field server_us <"$work/wake" | median)
+tu=$(field server_us <"$work/tokens" | median)
+ju=$(field server_us <"$work/jwt" | median)
 echo
 echo "medians of $runs runs ($seconds s each, $connections connections; server on 1 core, 1 worker):"
-awk -v c="$c" -v s="$s" -v v="$v" -v t="$t" -v o="$o" -v j="$j" -v x="$x" -v r="$r" -v rp99="$rp99" -v l="$l" 'BEGIN {
+awk -v c="$c" -v s="$s" -v v="$v" -v t="$t" -v o="$o" -v j="$j" -v x="$x" -v r="$r" -v rp99="$rp99" -v l="$l" \
+  -v cu="$cu" -v wu="$wu" -v tu="$tu" -v ju="$ju" 'BEGIN {
   printf "  C jwks %.0f/s   S sign %.0f/s   V verify %.0f/s\n", c, s, v
   bt = 1 / (1 / s + 1 / c); printf "  T client credentials %.0f/s   bound %.0f   ratio %.2f (target 0.80)\n", t, bt, t / bt
   printf "  O introspect API token %.0f/s   bound C   ratio %.2f (target 0.60)\n", o, o / c
@@ -84,4 +94,5 @@ awk -v c="$c" -v s="$s" -v v="$v" -v t="$t" -v o="$o" -v j="$j" -v x="$x" -v r="
   printf "  X token exchange %.0f/s   bound T   ratio %.2f (target 0.80)\n", x, x / t
   printf "  R refresh (16 clients) %.0f/s   bound C   ratio %.3f (target 0.25), p99 %.1f ms (target < 10)\n", r, r / c, rp99 / 1000
   printf "  L status list %.0f/s   bound C   ratio %.2f (target 0.80)\n", l, l / c
+  printf "  server CPU per answer: C %.1f us, W (C, one connection) %.1f us, T %.1f us, J %.1f us\n", cu, wu, tu, ju
 }'

@@ -47,10 +47,19 @@ start_server() {
   exit 1
 }
 
+# The server's CPU time so far (user + system), in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
+
 load() { # file url
-  local line
+  local line before after requests
+  before=$(cpu_ticks)
   line=$(taskset -c 0 wrk -t1 -c"$connections" -d"${seconds}s" --latency -s bench/request.lua "$2" | grep '^bench:')
+  after=$(cpu_ticks)
   case "$line" in *" non2xx=0 errors=0 "*) ;; *) echo "failed requests: $line" >&2; exit 1 ;; esac
+  # The server's CPU time per answer, in microseconds.
+  requests=$(echo "$line" | sed -n 's/.*requests=\([0-9]*\).*/\1/p')
+  line="$line server_us=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+    'BEGIN {printf "%.1f", t * 1e6 / hz / n}')"
   echo "$line" >>"$work/$1"
   echo "run ${i:-1} $1: ${line#bench: }"
 }
