@@ -143,6 +143,8 @@ pub struct DatabaseConfig {
     pub busy_timeout_ms: u64,
     /// A pooled connection idle this long is closed.
     pub idle_timeout_ms: u64,
+    /// SQLite's page cache per connection, in KiB.
+    pub cache_kib: u32,
 }
 
 impl fmt::Debug for DatabaseConfig {
