@@ -127,8 +127,7 @@ pub fn bound_of(users: &UsersConfig, scopes: &ScopeModel, user: &User, own_scope
     let name = user.user_type.as_deref().unwrap_or(&users.default_user_type);
     // The admin flag adds `admin` to whatever the type allows.
     let admin = if user.is_admin { scopes.admin() } else { ScopeSet::EMPTY };
-    let defined = own_scope.or_else(|| users.user_types.get(name).map(String::as_str));
-    match defined.and_then(|s| scopes.parse(s).ok()) {
+    match defined_scopes(users, scopes, name, own_scope) {
         Some(set) => set.union(admin),
         None => {
             tracing::warn!(user_id = %user.id, user_type = name, "user type is not defined; it allows nothing");
@@ -170,11 +169,20 @@ pub async fn type_scopes(
     app_id: &str,
     name: &str,
 ) -> Result<Option<ScopeSet>, DomainError> {
-    let defined = match store.get_user_type(app_id, name).await? {
-        Some(own) => Some(own.scope),
-        None => users.user_types.get(name).cloned(),
-    };
-    Ok(defined.and_then(|s| scopes.parse(&s).ok()))
+    let own = store.get_user_type(app_id, name).await?.map(|own| own.scope);
+    Ok(defined_scopes(users, scopes, name, own.as_deref()))
+}
+
+/// What user type `name` allows, given the application's own definition of it
+/// (`own_scope`): that definition, else the configured one; `None` when neither
+/// defines it (or its scope no longer parses).
+fn defined_scopes(
+    users: &UsersConfig,
+    scopes: &ScopeModel,
+    name: &str,
+    own_scope: Option<&str>,
+) -> Option<ScopeSet> {
+    own_scope.or_else(|| users.user_types.get(name).map(String::as_str)).and_then(|s| scopes.parse(s).ok())
 }
 
 /// A browser session: its CSRF token, and who signed in through it and when.

@@ -194,7 +194,7 @@ impl Store {
             .busy_timeout(Duration::from_millis(config.busy_timeout_ms))
             // A negative cache_size is in KiB. Eight connections at SQLite's
             // default (2 MiB each) kept an idle server 7-9 MiB larger after load.
-            .pragma("cache_size", format!("-{}", config.cache_kib.max(64)));
+            .pragma("cache_size", format!("-{}", config.cache_kib));
         if let Some(parent) = options.get_filename().parent() {
             if !parent.as_os_str().is_empty() {
                 std::fs::create_dir_all(parent).map_err(|e| fail(e.to_string()))?;

@@ -92,9 +92,14 @@ impl GrantRow {
     }
 }
 
-const REFRESH_COLUMNS: &str =
-    "f.id, f.app_id, f.client_id, f.user_id, f.scope, f.created_at, f.last_used_at, \
-     f.expires_at AS family_expires_at, f.revoked_at, t.expires_at AS token_expires_at, t.rotated_at";
+/// The columns of a refresh token with its family (`t`, `f`), as a literal so that
+/// the statements below are built at compile time, not per request.
+macro_rules! refresh_columns {
+    () => {
+        "f.id, f.app_id, f.client_id, f.user_id, f.scope, f.created_at, f.last_used_at, \
+         f.expires_at AS family_expires_at, f.revoked_at, t.expires_at AS token_expires_at, t.rotated_at"
+    };
+}
 
 /// `$1, $2, ...` from `$first` on, `n` of them.
 fn placeholders(first: usize, n: usize) -> String {
@@ -142,9 +147,10 @@ impl Store {
 
     pub async fn find_refresh(&self, token_hash: &[u8]) -> Result<Option<RefreshToken>, StoreError> {
         let row = on_pool!(self, pool => {
-            sqlx::query_as::<_, RefreshRow>(&format!(
-                "SELECT {REFRESH_COLUMNS} FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id \
-                 WHERE t.token_hash = $1"
+            sqlx::query_as::<_, RefreshRow>(concat!(
+                "SELECT ",
+                refresh_columns!(),
+                " FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.token_hash = $1"
             ))
             .bind(token_hash)
             .fetch_optional(pool)
@@ -161,8 +167,10 @@ impl Store {
         token_hash: &[u8],
         default_user_type: &str,
     ) -> Result<Option<PresentedRefresh>, StoreError> {
-        let sql = format!(
-            "SELECT {REFRESH_COLUMNS}, u.id AS u_id, u.username AS u_username, \
+        let sql = concat!(
+            "SELECT ",
+            refresh_columns!(),
+            ", u.id AS u_id, u.username AS u_username, \
              u.email AS u_email, u.password_hash AS u_password_hash, u.department AS u_department, \
              u.user_type AS u_user_type, u.is_admin AS u_is_admin, u.enabled AS u_enabled, \
              u.created_at AS u_created_at, ut.scope AS type_scope \
@@ -172,7 +180,7 @@ impl Store {
              WHERE t.token_hash = $1"
         );
         let row = on_pool!(self, pool => {
-            sqlx::query_as::<_, GrantRow>(&sql).bind(token_hash).bind(default_user_type).fetch_optional(pool).await?
+            sqlx::query_as::<_, GrantRow>(sql).bind(token_hash).bind(default_user_type).fetch_optional(pool).await?
         });
         Ok(row.map(GrantRow::into_domain))
     }
